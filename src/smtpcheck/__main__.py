@@ -1,0 +1,5 @@
+"""Allow `python -m smtpcheck`."""
+
+from smtpcheck.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command-line interface: parse input, call a scenario, render a report."""

@@ -1,0 +1,70 @@
+"""The `smtpcheck` entry point: a click group whose subcommands load lazily.
+
+Each subcommand lives in its own module under `smtpcheck.cli` and is imported only
+when it is invoked (or when its help is shown), so `smtpcheck --help` and
+`smtpcheck explain` never pay for asyncio, dnspython or cryptography.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from smtpcheck import __version__
+
+# name -> (module, attribute, one-line help shown in `smtpcheck --help`)
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "send": ("smtpcheck.cli.send", "send", "Run a scripted SMTP transaction (swaks-style)."),
+    "explain": ("smtpcheck.cli.explain", "explain", "Explain a reply code or reply text, offline."),
+    "mx": ("smtpcheck.cli.mx", "mx", "Show where a domain's mail goes (MX, A, AAAA)."),
+    "sink": ("smtpcheck.cli.sink", "sink", "Run a local capture SMTP server."),
+    "demo": ("smtpcheck.cli.demo", "demo", "Offline demo against the embedded capture server."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when it is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _, _) in SUBCOMMANDS.items() if _available(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = SUBCOMMANDS.get(cmd_name)
+        if entry is None or not _available(entry[0]):
+            return None
+        module_name, attribute, _ = entry
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help comes from the table, so listing commands imports nothing.
+        rows = [(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(module_name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="smtpcheck")
+def cli() -> None:
+    """smtpcheck tests, explains and helps fix SMTP mail flow.
+
+    Run `smtpcheck COMMAND --help` for the manual of each command.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    return cli.main(args=argv, prog_name="smtpcheck")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

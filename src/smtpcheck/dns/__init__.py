@@ -1,0 +1,1 @@
+"""Async DNS lookups (dnspython) with hard deadlines: MX, A/AAAA, PTR."""

@@ -1,0 +1,1 @@
+"""What replies, codes and keywords mean: data files plus pure lookups, no I/O."""

@@ -1,0 +1,1 @@
+"""Thin asyncio I/O: drives protocol/ over sockets, TLS, deadlines and transcripts."""

@@ -1,0 +1,1 @@
+"""Report models (Step, Finding, Report) and their renderers."""

@@ -1,0 +1,1 @@
+"""Scenarios orchestrate network steps into a Report: send, check, ..."""

@@ -1,0 +1,1 @@
+"""The capture server: protocol server role + net + durable storage."""
