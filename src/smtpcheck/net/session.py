@@ -1,0 +1,233 @@
+"""The SMTP session driver: runs the sans-IO `ClientConnection` over asyncio streams.
+
+Every step (connect, banner, each command, the TLS handshake, the message) has a hard
+deadline (`asyncio.timeout`, not an idle timer: a server that trickles one byte a second
+still hits it). Every byte goes through the `Transcript`; secrets are redacted there
+unless `show_secrets` is set. Failures raise `SessionError`, naming the step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Iterable
+
+from smtpcheck.net.errors import FailureKind, SessionError, classify_os_error, describe_os_error
+from smtpcheck.net.tls import TlsInfo, tls_info
+from smtpcheck.net.transcript import Transcript
+from smtpcheck.protocol import (
+    CONNECTION_CLOSED,
+    NEED_DATA,
+    ClientConnection,
+    Command,
+    ProtocolError,
+    Reply,
+)
+
+READ_SIZE = 65536
+
+
+class SmtpSession:
+    """One client connection to one SMTP server."""
+
+    def __init__(
+        self,
+        transcript: Transcript,
+        *,
+        timeout: float = 30.0,
+        lmtp: bool = False,
+        show_secrets: bool = False,
+    ) -> None:
+        self.transcript = transcript
+        self.timeout = timeout
+        self.show_secrets = show_secrets
+        self.protocol = ClientConnection(lmtp=lmtp)
+        self.tls: TlsInfo | None = None
+        self.peer: tuple[str, int] | None = None
+        self.local: tuple[str, int] | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    @property
+    def under_tls(self) -> bool:
+        return self.tls is not None
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    # -- connecting -----------------------------------------------------------------
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        *,
+        family: int = 0,
+        local_address: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> None:
+        """Open the TCP connection (and the TLS layer at once, for implicit TLS)."""
+        step = "connect"
+        try:
+            async with asyncio.timeout(self.timeout):
+                self._reader, self._writer = await asyncio.open_connection(
+                    host,
+                    port,
+                    family=family,
+                    local_addr=(local_address, 0) if local_address else None,
+                    ssl=tls_context,
+                    server_hostname=(server_hostname or host) if tls_context else None,
+                    ssl_handshake_timeout=self.timeout if tls_context else None,
+                )
+        except TimeoutError:
+            raise self._fail(
+                step,
+                FailureKind.TIMEOUT,
+                f"no connection to {host} port {port} within {self.timeout:g} s",
+            ) from None
+        except (OSError, ssl.SSLError) as exc:
+            kind = classify_os_error(exc)
+            raise self._fail(
+                "tls" if kind is FailureKind.TLS else step,
+                kind,
+                f"{host} port {port}: {describe_os_error(exc)}",
+            ) from None
+        sock = self._writer.get_extra_info("socket")
+        self.peer = tuple(self._writer.get_extra_info("peername")[:2])  # type: ignore[assignment]
+        self.local = tuple(sock.getsockname()[:2]) if sock else None  # type: ignore[assignment]
+        self.transcript.note(
+            f"Connected to {self.peer[0]} port {self.peer[1]}"
+            + (f" from {self.local[0]}" if self.local else "")
+        )
+        if tls_context is not None:
+            ssl_object = self._writer.get_extra_info("ssl_object")
+            self.tls = tls_info(ssl_object, verified=tls_context.verify_mode != ssl.CERT_NONE)
+            self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+
+    # -- talking --------------------------------------------------------------------
+
+    async def read_reply(self, step: str, expect: Iterable[int] = ()) -> Reply:
+        """Wait for the next reply, within the step's deadline."""
+        expected = tuple(expect)
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await self._next_reply(step)
+        except TimeoutError:
+            raise self._fail(
+                step, FailureKind.TIMEOUT, f"no complete reply within {self.timeout:g} s"
+            ) from None
+        unexpected = bool(expected) and reply.code not in expected
+        self.transcript.received(reply.raw, tls=self.under_tls, unexpected=unexpected)
+        return reply
+
+    async def _next_reply(self, step: str) -> Reply:
+        assert self._reader is not None
+        while True:
+            try:
+                event = self.protocol.next_event()
+            except ProtocolError as exc:
+                raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
+            if isinstance(event, Reply):
+                return event
+            if event is CONNECTION_CLOSED:
+                raise self._fail(step, FailureKind.CLOSED, "the server closed the connection")
+            assert event is NEED_DATA
+            try:
+                data = await self._reader.read(READ_SIZE)
+            except (OSError, ssl.SSLError) as exc:
+                raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+            self.protocol.receive_data(data)
+
+    async def write(self, data: bytes, step: str, *, shown: bytes | None = None) -> None:
+        """Send bytes, recording `shown` (the redacted form) in the transcript."""
+        if self._writer is None or self._writer.is_closing():
+            raise self._fail(step, FailureKind.CLOSED, "the connection is closed")
+        self.transcript.sent(data if shown is None else shown, tls=self.under_tls)
+        try:
+            async with asyncio.timeout(self.timeout):
+                self._writer.write(data)
+                await self._writer.drain()
+        except TimeoutError:
+            raise self._fail(
+                step,
+                FailureKind.TIMEOUT,
+                f"the server did not take our data within {self.timeout:g} s",
+            ) from None
+        except (OSError, ssl.SSLError) as exc:
+            raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+
+    def _shown(self, command: Command) -> bytes:
+        return command.to_bytes() if self.show_secrets else command.redacted()
+
+    async def send_command(self, command: Command, step: str) -> None:
+        """Send one command without waiting (pipelining sends several, then reads)."""
+        try:
+            wire = self.protocol.send(command)
+        except ProtocolError as exc:
+            raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
+        await self.write(wire, step, shown=self._shown(command))
+
+    async def command(self, command: Command, step: str, expect: Iterable[int] = ()) -> Reply:
+        """Send one command and read its reply."""
+        await self.send_command(command, step)
+        return await self.read_reply(step, expect)
+
+    async def send_message(self, body: bytes, step: str = "data") -> None:
+        """Send the message after a 354: stuffed, normalised, ended with a dot."""
+        try:
+            wire = self.protocol.send_message(body)
+        except ProtocolError as exc:
+            raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
+        await self.write(wire, step)
+
+    async def send_bdat(self, chunk: bytes, *, last: bool, step: str = "bdat") -> None:
+        try:
+            wire = self.protocol.send_bdat(chunk, last=last)
+        except ProtocolError as exc:
+            raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
+        await self.write(wire, step)
+
+    async def starttls(self, context: ssl.SSLContext, server_hostname: str | None) -> TlsInfo:
+        """Upgrade the connection after the server's 220 to STARTTLS."""
+        assert self._writer is not None
+        leftover = self.protocol.start_tls()
+        if leftover:
+            self.transcript.note(
+                f"Warning: {len(leftover)} bytes arrived before the TLS handshake "
+                "(a server that sends data here is vulnerable to command injection)"
+            )
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._writer.start_tls(
+                    context,
+                    server_hostname=server_hostname,
+                    ssl_handshake_timeout=self.timeout,
+                )
+        except TimeoutError:
+            raise self._fail(
+                "tls", FailureKind.TIMEOUT, f"TLS handshake not complete within {self.timeout:g} s"
+            ) from None
+        except (OSError, ssl.SSLError) as exc:
+            raise self._fail("tls", classify_os_error(exc), describe_os_error(exc)) from None
+        ssl_object = self._writer.get_extra_info("ssl_object")
+        self.tls = tls_info(ssl_object, verified=context.verify_mode != ssl.CERT_NONE)
+        self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+        return self.tls
+
+    async def close(self) -> None:
+        """Drop the connection (no QUIT: callers send it when they want to)."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        writer.close()
+        try:
+            async with asyncio.timeout(min(self.timeout, 2.0)):
+                await writer.wait_closed()
+        except (TimeoutError, OSError, ssl.SSLError):
+            pass
+
+    def _fail(self, step: str, kind: FailureKind, message: str) -> SessionError:
+        self.transcript.error(f"{step}: {message}", tls=self.under_tls)
+        return SessionError(step, kind, message)

@@ -1,0 +1,82 @@
+"""A byte-exact, timestamped record of what was said, with secrets redacted.
+
+Every byte sent and received goes through a `Transcript`. Listeners (the live terminal
+view, a `--log-file`) are told of each entry as it happens, so a session that hangs or
+dies still leaves everything said so far on screen and on disk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+    NOTE = "note"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One write, one reply, or one note of our own."""
+
+    elapsed: float  # seconds since the transcript started
+    direction: Direction
+    tls: bool
+    data: bytes
+    unexpected: bool = False  # a reply the step did not hope for
+    since_previous: float | None = None  # for received entries: time waited for it
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+Listener = Callable[[Entry], None]
+
+
+class Transcript:
+    """Collects entries and forwards each one to the listeners."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = clock()
+        self._last_sent = self._start
+        self.entries: list[Entry] = []
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, entry: Entry) -> Entry:
+        self.entries.append(entry)
+        for listener in self._listeners:
+            listener(entry)
+        return entry
+
+    def sent(self, data: bytes, *, tls: bool) -> Entry:
+        now = self._clock()
+        self._last_sent = now
+        return self._emit(Entry(now - self._start, Direction.SENT, tls, data))
+
+    def received(self, data: bytes, *, tls: bool, unexpected: bool = False) -> Entry:
+        now = self._clock()
+        return self._emit(
+            Entry(
+                now - self._start,
+                Direction.RECEIVED,
+                tls,
+                data,
+                unexpected,
+                since_previous=now - self._last_sent,
+            )
+        )
+
+    def note(self, text: str, *, tls: bool = False) -> Entry:
+        return self._emit(Entry(self._clock() - self._start, Direction.NOTE, tls, text.encode()))
+
+    def error(self, text: str, *, tls: bool = False) -> Entry:
+        return self._emit(Entry(self._clock() - self._start, Direction.ERROR, tls, text.encode()))
