@@ -158,7 +158,8 @@ class SmtpSession:
         except (OSError, ssl.SSLError) as exc:
             raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
 
-    def _shown(self, command: Command) -> bytes:
+    def shown(self, command: Command) -> bytes:
+        """The command as the transcript shows it: secrets redacted unless asked."""
         return command.to_bytes() if self.show_secrets else command.redacted()
 
     async def send_command(self, command: Command, step: str) -> None:
@@ -167,7 +168,7 @@ class SmtpSession:
             wire = self.protocol.send(command)
         except ProtocolError as exc:
             raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
-        await self.write(wire, step, shown=self._shown(command))
+        await self.write(wire, step, shown=self.shown(command))
 
     async def command(self, command: Command, step: str, expect: Iterable[int] = ()) -> Reply:
         """Send one command and read its reply."""

@@ -1,0 +1,49 @@
+"""Where `send` connects: the `--server` the user named, or the recipient's mail hosts.
+
+Without `--server`, the MX records of the (last) recipient's domain are looked up and
+every address of every host is tried in preference order until one answers; a domain
+with no MX falls back to its own address (RFC 5321 §5.1), a null MX means no mail.
+"""
+
+from __future__ import annotations
+
+from smtpcheck.net.transcript import Transcript
+from smtpcheck.scenarios.send_options import SendOptions, Target, TlsMode, split_server
+
+
+class TargetError(Exception):
+    """No place to send to could be found."""
+
+
+def default_port(options: SendOptions) -> int:
+    if options.port:
+        return options.port
+    return 465 if options.tls_mode == TlsMode.ON_CONNECT else 25
+
+
+async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[Target]:
+    port = default_port(options)
+    if options.server:
+        try:
+            host, server_port = split_server(options.server, port)
+        except ValueError as exc:
+            raise TargetError(f"--server {options.server}: {exc}") from None
+        return [Target(host, options.port or server_port)]
+    if not options.recipients:
+        raise TargetError("no --server and no --to: nowhere to send")
+    domain = options.recipients[-1].rpartition("@")[2]
+    if not domain:
+        raise TargetError(f"no domain in {options.recipients[-1]!r} to look up")
+    from smtpcheck.dns.mx import mail_targets
+
+    transcript.note(f"Looking up the mail hosts of {domain}")
+    try:
+        found = await mail_targets(domain, dns=options.dns, timeout=min(options.timeout, 10.0))
+    except Exception as exc:  # the dns layer reports its own failures as exceptions
+        raise TargetError(f"cannot find the mail hosts of {domain}: {exc}") from None
+    if not found:
+        raise TargetError(f"{domain} has no mail host to connect to")
+    targets = [Target(ip, port, pref, host) for host, ip, pref in found]
+    for target in targets:
+        transcript.note(f"MX {target.preference} {target.mx_host} -> {target.host}")
+    return targets
