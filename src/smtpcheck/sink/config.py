@@ -1,0 +1,118 @@
+"""Configuration of the capture server: where it listens, its limits, what it stores.
+
+`SinkConfig` is the one object the CLI, the programmatic API (`SinkServer`,
+`run_in_thread`) and the tests build; everything else reads from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smtpcheck.sink.personas import Persona, get_persona
+from smtpcheck.sink.rules import RuleSet
+
+DEFAULT_PORT = 2525
+
+
+class ConfigError(ValueError):
+    """A setting the user gave is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits the server enforces, each with its proper reply."""
+
+    max_message_size: int = 10 * 1024 * 1024  # advertised in SIZE; 552 5.3.4 beyond
+    max_recipients: int = 100  # 452 4.5.3 for the one too many
+    max_connections: int = 100  # 421 4.7.0 at connect beyond
+    max_line_length: int = 4096  # 500 5.5.2 for a command line over it (RFC says 512/1000)
+    idle_timeout: float = 300.0  # no byte at all from the client for this long -> 421
+    command_timeout: float = 60.0  # a started command line must be complete within this
+    max_errors: int = 20  # after this many 5xx for bad commands: 421 and close
+
+
+def default_store_dir() -> Path:
+    """Where messages go when the user names no directory: the user's data dir."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "smtpcheck" / "sink"
+
+
+def parse_listen(value: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """Parse `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT` into (host, port)."""
+    text = value.strip()
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ConfigError(f"invalid listen address {value!r}: missing ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ConfigError(f"invalid listen address {value!r}")
+        port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    host = host or "127.0.0.1"
+    try:
+        port = int(port_text) if port_text else default_port
+    except ValueError:
+        raise ConfigError(f"invalid port in listen address {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port out of range in {value!r}")
+    return host, port
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` names only loopback addresses (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class SinkConfig:
+    """Everything the sink needs to run. Defaults give a loopback ESMTP server on 2525."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT  # 0 picks a free port; read it back from SinkServer.port
+    tls_port: int | None = None  # implicit TLS listener (0 = any free port)
+    allow_public: bool = False  # needed to listen on anything but loopback
+    hostname: str = field(default_factory=lambda: socket.gethostname() or "sink.localhost")
+    store_dir: Path = field(default_factory=default_store_dir)
+    durable: bool = True  # fsync file and directory before the final 250
+    lmtp: bool = False
+    limits: Limits = field(default_factory=Limits)
+    starttls: bool = True
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth: bool = True  # advertise AUTH PLAIN LOGIN (after TLS or not: see auth_requires_tls)
+    auth_requires_tls: bool = False
+    users_file: Path | None = None  # None: accept any credentials
+    persona: Persona = field(default_factory=lambda: get_persona("smtpcheck"))
+    rules: RuleSet = field(default_factory=RuleSet)
+    transcript_dir: Path | None = None  # byte-exact session transcripts when set
+    live: bool = False  # print a line per session and per message on stderr
+    show_secrets: bool = False  # AUTH payloads in transcripts (redacted by default)
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings that cannot work together."""
+        if not self.allow_public and not is_loopback(self.host):
+            raise ConfigError(
+                f"refusing to listen on {self.host}: not a loopback address "
+                "(pass --allow-public to listen there on purpose)"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key go together")
+        if self.limits.max_message_size <= 0 or self.limits.max_recipients <= 0:
+            raise ConfigError("size and recipient limits must be positive")
+
+    @property
+    def cert_dir(self) -> Path:
+        """Where a generated certificate is cached: beside the store."""
+        return self.store_dir / "tls"

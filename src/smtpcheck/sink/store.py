@@ -1,0 +1,374 @@
+"""Durable storage of captured mail: a Maildir plus an SQLite index.
+
+The Maildir is the truth. Each accepted message becomes one file in `Maildir/new/`,
+written to `tmp/`, fsynced, renamed, and the directory fsynced, before anyone may
+acknowledge it (`write_batch` does a whole batch with one directory fsync: group
+commit). The file starts with the trace headers an MDA adds (`Return-Path`,
+`Delivered-To`, `Received`), then the message exactly as received.
+
+The SQLite index (envelope, headers, size, client, TLS, AUTH, anomalies, time) is
+written in the same batch; if the process dies between the Maildir rename and the
+index commit, `Store.open` re-indexes the orphan file from its trace headers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY, received_at REAL NOT NULL, mail_from TEXT NOT NULL,
+    recipients TEXT NOT NULL, mail_params TEXT NOT NULL, rcpt_params TEXT NOT NULL,
+    subject TEXT, from_header TEXT, to_header TEXT, message_id TEXT, headers TEXT NOT NULL,
+    size INTEGER NOT NULL, trace_length INTEGER NOT NULL, path TEXT NOT NULL,
+    client TEXT, helo TEXT, protocol TEXT, tls TEXT, auth TEXT, session_id TEXT,
+    anomalies TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_time ON messages(received_at);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL, client TEXT, helo TEXT,
+    tls TEXT, auth TEXT, messages INTEGER NOT NULL, anomalies TEXT NOT NULL,
+    transcript TEXT
+);
+"""
+
+MAX_INDEXED_HEADERS = 200
+
+
+@dataclass
+class Envelope:
+    """One accepted message, as the session hands it to the store."""
+
+    id: str
+    mail_from: str
+    recipients: list[str]
+    data: bytes
+    mail_params: dict[str, str | None] = field(default_factory=dict)
+    rcpt_params: list[dict[str, str | None]] = field(default_factory=list)
+    client: str = ""
+    helo: str = ""
+    protocol: str = "ESMTP"
+    tls: dict[str, Any] | None = None
+    auth: dict[str, Any] | None = None
+    session_id: str = ""
+    anomalies: list[dict[str, str]] = field(default_factory=list)
+    received_at: float = field(default_factory=time.time)
+    hostname: str = "sink.localhost"
+
+
+@dataclass
+class SessionRecord:
+    """What the index keeps about one connection."""
+
+    id: str
+    started_at: float
+    ended_at: float | None
+    client: str
+    helo: str
+    tls: dict[str, Any] | None
+    auth: dict[str, Any] | None
+    messages: int
+    anomalies: list[dict[str, str]]
+    transcript: str | None = None
+
+
+def parse_headers(data: bytes) -> list[tuple[str, str]]:
+    """The header fields of a message, unfolded, in order (bounded)."""
+    end = data.find(b"\r\n\r\n")
+    block = data if end < 0 else data[:end]
+    fields: list[tuple[str, str]] = []
+    for raw_line in block.replace(b"\r\n", b"\n").split(b"\n"):
+        line = raw_line.decode("utf-8", "replace")
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, value + " " + line.strip())
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            if len(fields) >= MAX_INDEXED_HEADERS:
+                break
+            fields.append((name.strip(), value.strip()))
+    return fields
+
+
+def decode_mime_words(value: str | None) -> str | None:
+    """`=?utf-8?q?...?=` -> text, leaving undecodable input as it is."""
+    if not value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # malformed encoded words are common in test mail
+        return value
+
+
+def trace_headers(env: Envelope) -> bytes:
+    """Return-Path, Delivered-To and Received, as an MDA would prepend them."""
+    with_ = env.protocol
+    lines = [f"Return-Path: <{env.mail_from}>"]
+    lines += [f"Delivered-To: {rcpt}" for rcpt in env.recipients]
+    lines.append(
+        f"Received: from {env.helo or 'unknown'} ({env.client})\r\n"
+        f"\tby {env.hostname} (smtpcheck sink) with {with_} id {env.id}\r\n"
+        f"\t; {formatdate(env.received_at, localtime=True)}"
+    )
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """A Maildir with its SQLite index. Writers: one thread at a time (the committer)."""
+
+    def __init__(self, root: Path, durable: bool = True) -> None:
+        self.root = Path(root)
+        self.durable = durable
+        self.maildir = self.root / "Maildir"
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    # -- opening -------------------------------------------------------------------
+    def open(self) -> Store:
+        """Create the directories and index if needed, and index orphan files."""
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        self._db = self._connect()
+        self.reconcile()
+        return self
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.root / "index.sqlite", check_same_thread=False, timeout=30)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'OFF'}")
+        db.executescript(SCHEMA)
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.open()
+        assert self._db is not None
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def reconcile(self) -> int:
+        """Index Maildir files the index does not know (a crash after rename). Returns count."""
+        known = {row[0] for row in self.db.execute("SELECT path FROM messages")}
+        added = 0
+        for sub in ("new", "cur"):
+            for entry in os.scandir(self.maildir / sub):
+                rel = f"{sub}/{entry.name}"
+                if rel not in known and entry.is_file():
+                    self._index_orphan(Path(entry.path), rel)
+                    added += 1
+        if added:
+            self.db.commit()
+        return added
+
+    def _index_orphan(self, path: Path, rel: str) -> None:
+        raw = path.read_bytes()
+        fields = parse_headers(raw)
+        mail_from = next((v.strip("<>") for k, v in fields if k.lower() == "return-path"), "")
+        rcpts = [v for k, v in fields if k.lower() == "delivered-to"]
+        msg_id = path.name.split(".")[1] if path.name.count(".") >= 2 else path.name
+        trace = self._trace_length(raw)
+        env = Envelope(
+            id=msg_id,
+            mail_from=mail_from,
+            recipients=rcpts,
+            data=raw[trace:],
+            received_at=path.stat().st_mtime,
+            anomalies=[{"kind": "recovered", "detail": "re-indexed from the Maildir"}],
+        )
+        self._insert(env, rel, trace)
+
+    @staticmethod
+    def _trace_length(raw: bytes) -> int:
+        """Length of our prepended trace headers (up to the end of the Received field)."""
+        marker = raw.find(b"(smtpcheck sink)")
+        if marker < 0:
+            return 0
+        end = raw.find(b"\r\n", raw.find(b"\t; ", marker))
+        return end + 2 if end >= 0 else 0
+
+    # -- writing -------------------------------------------------------------------
+    def write_batch(self, envelopes: Sequence[Envelope]) -> None:
+        """Make every envelope durable (file, directory, index) before returning."""
+        if not envelopes:
+            return
+        with self._lock:
+            placed: list[tuple[Envelope, str, int]] = []
+            for env in envelopes:
+                trace = trace_headers(env)
+                name = f"{int(env.received_at)}.{env.id}.{env.hostname.replace('/', '_')}"
+                tmp_path = self.maildir / "tmp" / name
+                fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    os.write(fd, trace)
+                    view = memoryview(env.data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    if self.durable:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.rename(tmp_path, self.maildir / "new" / name)
+                placed.append((env, f"new/{name}", len(trace)))
+            if self.durable:
+                _fsync_dir(self.maildir / "new")
+            for env, rel, trace_len in placed:
+                self._insert(env, rel, trace_len)
+            self.db.commit()
+
+    def _insert(self, env: Envelope, rel: str, trace_len: int) -> None:
+        fields = parse_headers(env.data)
+
+        def first(name: str) -> str | None:
+            return next((v for k, v in fields if k.lower() == name), None)
+
+        self.db.execute(
+            "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                env.id,
+                env.received_at,
+                env.mail_from,
+                json.dumps(env.recipients),
+                json.dumps(env.mail_params),
+                json.dumps(env.rcpt_params),
+                first("subject"),
+                first("from"),
+                first("to"),
+                first("message-id"),
+                json.dumps(fields),
+                len(env.data),
+                trace_len,
+                rel,
+                env.client,
+                env.helo,
+                env.protocol,
+                _json_or_none(env.tls),
+                _json_or_none(env.auth),
+                env.session_id,
+                json.dumps(env.anomalies),
+            ),
+        )
+
+    def record_sessions(self, sessions: Iterable[SessionRecord]) -> None:
+        """Index finished sessions (their anomalies, TLS and AUTH facts)."""
+        with self._lock:
+            for s in sessions:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        s.id,
+                        s.started_at,
+                        s.ended_at,
+                        s.client,
+                        s.helo,
+                        _json_or_none(s.tls),
+                        _json_or_none(s.auth),
+                        s.messages,
+                        json.dumps(s.anomalies),
+                        s.transcript,
+                    ),
+                )
+            self.db.commit()
+
+    # -- reading -------------------------------------------------------------------
+    def list_messages(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Newest last; each a plain dict ready for JSON."""
+        sql = "SELECT * FROM messages ORDER BY received_at, rowid"
+        rows = self.db.execute(sql).fetchall()
+        if limit is not None:
+            rows = rows[-limit:] if limit > 0 else []
+        return [_message_dict(row) for row in rows]
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def resolve(self, ident: str) -> dict[str, Any] | None:
+        """A message by its id, a unique id prefix, or its 1-based position in `list`."""
+        row = self.db.execute("SELECT * FROM messages WHERE id = ?", (ident,)).fetchone()
+        if row is None and ident.isdigit() and len(ident) < 8:
+            row = (
+                self.db.execute(
+                    "SELECT * FROM messages ORDER BY received_at, rowid LIMIT 1 OFFSET ?",
+                    (int(ident) - 1,),
+                ).fetchone()
+                if int(ident) > 0
+                else None
+            )
+        if row is None:
+            like = ident.replace("%", "").replace("_", "") + "%"
+            rows = self.db.execute("SELECT * FROM messages WHERE id LIKE ?", (like,)).fetchall()
+            row = rows[0] if len(rows) == 1 else None
+        return _message_dict(row) if row is not None else None
+
+    def raw(self, message: dict[str, Any], with_trace: bool = True) -> bytes:
+        """The stored bytes: with our trace headers (the Maildir file) or as received."""
+        data = (self.maildir / message["path"]).read_bytes()
+        return data if with_trace else data[message["trace_length"] :]
+
+    def export_eml(self, message: dict[str, Any], target: Path) -> Path:
+        """Write the message as an .eml file (CRLF, trace headers kept)."""
+        target = Path(target)
+        if target.is_dir():
+            target = target / f"{message['id']}.eml"
+        target.write_bytes(self.raw(message))
+        return target
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM sessions ORDER BY started_at").fetchall()
+        out = []
+        for row in rows:
+            item = dict(row)
+            for key in ("tls", "auth", "anomalies"):
+                item[key] = json.loads(item[key]) if item[key] else None
+            out.append(item)
+        return out
+
+    def clear(self) -> int:
+        """Delete every message and session record. Returns how many messages went."""
+        with self._lock:
+            count = self.count()
+            for sub in ("tmp", "new", "cur"):
+                for entry in os.scandir(self.maildir / sub):
+                    if entry.is_file():
+                        os.unlink(entry.path)
+            self.db.execute("DELETE FROM messages")
+            self.db.execute("DELETE FROM sessions")
+            self.db.commit()
+            return count
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _message_dict(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    for key in ("recipients", "mail_params", "rcpt_params", "headers", "anomalies"):
+        item[key] = json.loads(item[key])
+    for key in ("tls", "auth"):
+        item[key] = json.loads(item[key]) if item[key] else None
+    item["subject"] = decode_mime_words(item["subject"])
+    return item
