@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from smtpcheck.net.errors import FailureKind, SessionError, classify_os_error, describe_os_error
 from smtpcheck.net.tls import TlsInfo, tls_info
@@ -26,6 +26,9 @@ from smtpcheck.protocol import (
 
 READ_SIZE = 65536
 
+#: gives the one-line meaning of a reply at a step (from knowledge/), or None
+Annotator = Callable[[Reply, str], str | None]
+
 
 class SmtpSession:
     """One client connection to one SMTP server."""
@@ -37,8 +40,10 @@ class SmtpSession:
         timeout: float = 30.0,
         lmtp: bool = False,
         show_secrets: bool = False,
+        annotator: Annotator | None = None,
     ) -> None:
         self.transcript = transcript
+        self.annotator = annotator
         self.timeout = timeout
         self.show_secrets = show_secrets
         self.protocol = ClientConnection(lmtp=lmtp)
@@ -119,7 +124,10 @@ class SmtpSession:
                 step, FailureKind.TIMEOUT, f"no complete reply within {self.timeout:g} s"
             ) from None
         unexpected = bool(expected) and reply.code not in expected
-        self.transcript.received(reply.raw, tls=self.under_tls, unexpected=unexpected)
+        annotation = self.annotator(reply, step) if self.annotator else None
+        self.transcript.received(
+            reply.raw, tls=self.under_tls, unexpected=unexpected, annotation=annotation
+        )
         return reply
 
     async def _next_reply(self, step: str) -> Reply:

@@ -30,6 +30,7 @@ class Entry:
     data: bytes
     unexpected: bool = False  # a reply the step did not hope for
     since_previous: float | None = None  # for received entries: time waited for it
+    annotation: str | None = None  # the reply's meaning in one line, when known
 
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
@@ -62,7 +63,9 @@ class Transcript:
         self._last_sent = now
         return self._emit(Entry(now - self._start, Direction.SENT, tls, data))
 
-    def received(self, data: bytes, *, tls: bool, unexpected: bool = False) -> Entry:
+    def received(
+        self, data: bytes, *, tls: bool, unexpected: bool = False, annotation: str | None = None
+    ) -> Entry:
         now = self._clock()
         return self._emit(
             Entry(
@@ -72,6 +75,7 @@ class Transcript:
                 data,
                 unexpected,
                 since_previous=now - self._last_sent,
+                annotation=annotation,
             )
         )
 
