@@ -1,0 +1,74 @@
+"""`smtpcheck send` against misbehaving servers: a clear error naming the step, in time.
+
+Each case must end by itself (the per-step deadline is 2 s here), print one error line
+that names the step, keep the transcript so far, and never show a traceback.
+"""
+
+from __future__ import annotations
+
+import pytest
+from clirun import run_cli
+
+CASES = [
+    # behaviour, exit code, step named in the error, words in the error
+    ("no-banner", 21, "banner", "no complete reply"),
+    ("close-after-banner", 6, "ehlo", "closed"),
+    ("slow", 21, "banner", "no complete reply"),
+    ("endless-multiline", 22, "ehlo", ""),
+    ("garbage", 21, "banner", ""),
+    ("reset-in-data", 6, "eod", ""),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "code", "step", "words"), CASES)
+def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
+    server = bad_server(behaviour, interval=0.2)
+    host, port = server.address
+    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
+                     "--timeout", "2s", timeout=30)
+    assert result.code == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
+    assert errors, result.stdout
+    assert errors[0].startswith(f"*** {step}:"), errors
+    assert words in errors[0]
+    if behaviour != "no-banner":
+        assert any(line.startswith("<") or line.startswith(" ->")
+                   for line in result.stdout.splitlines()), "transcript so far is missing"
+
+
+def test_connection_refused_names_connect(bad_server):
+    server = bad_server("no-banner")
+    host, port = server.address
+    server.stop()
+    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
+                     "--timeout", "2s", "--output", "json")
+    assert result.code == 2
+    failed = result.report["steps"][-1]
+    assert failed["name"] == "connect" and failed["status"] == "fail"
+    assert "refused" in failed["detail"]
+
+
+def test_scripted_rcpt_421_and_closed(bad_server):
+    steps = [
+        ("", b"220 scripted.example ESMTP\r\n"),
+        ("EHLO", b"250-scripted.example\r\n250 8BITMIME\r\n"),
+        ("MAIL FROM", b"250 2.1.0 Ok\r\n"),
+        ("RCPT TO", b"421 4.7.0 Too many connections, closing\r\n"),
+    ]
+    server = bad_server("scripted", steps=steps)
+    host, port = server.address
+    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
+                     "--timeout", "2s", "--output", "json")
+    assert result.code == 24
+    assert result.step("rcpt")["reply"]["code"] == 421
+
+
+def test_bad_usage_is_one_line(tmp_path):
+    result = run_cli("send", "--server", "127.0.0.1:2", "--to", "a@example.test",
+                     "--quit-after", "nowhere")
+    assert result.code == 1
+    assert result.stderr.strip().count("\n") == 0 and "--quit-after" in result.stderr
+    missing = run_cli("send", "--server", "127.0.0.1:2", "--to", "a@example.test",
+                      "--data", f"@{tmp_path}/missing.eml")
+    assert missing.code == 1 and "Traceback" not in missing.stdout + missing.stderr
