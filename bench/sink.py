@@ -1,0 +1,140 @@
+"""Benchmark: Postfix's smtp-source against smtpcheck sink, aiosmtpd and smtp-sink.
+
+    python bench/sink.py [--messages 5000] [--sessions 20] [--size 1024]
+
+Each server runs as its own process on loopback; smtp-source sends N messages of
+--size bytes over --sessions parallel sessions, first with a new connection per
+message, then reusing connections (`-d`). smtpcheck sink runs with durable storage on
+(fsync of file and directory before each 250; group commit). Prints msgs/s per
+server and the ratios of smtpcheck sink to each peer, all measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+AIOSMTPD_SINK = """
+import asyncio, sys
+from aiosmtpd.smtp import SMTP
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+async def main(port):
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(lambda: SMTP(Sink(), hostname="aiosink.test"),
+                                   "127.0.0.1", port, backlog=1024)
+    async with srv:
+        await srv.serve_forever()
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with status {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout} s")
+
+
+@contextlib.contextmanager
+def server(command: list[str], port: int) -> Iterator[None]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, process)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_source(port: int, messages: int, sessions: int, size: int, reuse: bool) -> float:
+    command = ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+               "-M", "client.example.test", "-f", "a@example.test", "-t", "b@example.test"]
+    if reuse:
+        command.append("-d")
+    command.append(f"127.0.0.1:{port}")
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"smtp-source failed: {result.stderr.strip()[:300]}")
+    return messages / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--only", choices=["smtpcheck", "aiosmtpd", "smtp-sink"], default=None)
+    args = parser.parse_args()
+    for tool in ("smtp-source", "smtp-sink"):
+        if shutil.which(tool) is None:
+            print(f"{tool} not found: run scripts/install-peers.sh (postfix)", file=sys.stderr)
+            return 2
+    store = Path(tempfile.mkdtemp(prefix="bench-sink-"))
+    servers = {
+        "smtpcheck": lambda port: [sys.executable, "-m", "smtpcheck", "sink", "--listen",
+                                   f"127.0.0.1:{port}", "--store", str(store), "--quiet",
+                                   "--no-starttls", "--max-connections", "1000"],
+        "aiosmtpd": lambda port: [sys.executable, "-c", AIOSMTPD_SINK, str(port)],
+        "smtp-sink": lambda port: ["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1024"],
+    }
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for name, build in servers.items():
+            if args.only and name != args.only:
+                continue
+            results[name] = {}
+            for mode, reuse in (("new connection", False), ("reused (-d)", True)):
+                port = free_port()
+                with server(build(port), port):
+                    rate = run_source(port, args.messages, args.sessions, args.size, reuse)
+                results[name][mode] = rate
+                print(f"{name:<10} {mode:<15} {rate:>9,.0f} msg/s", flush=True)
+        if "smtpcheck" in results:
+            from smtpcheck.sink.store import Store
+
+            stored = Store(store).open().count()
+            expected = 2 * args.messages
+            print(f"smtpcheck sink stored {stored} of {expected} messages durably"
+                  + ("" if stored == expected else "  <-- MISMATCH"))
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+    print(f"\n{args.messages} messages of {args.size} B, {args.sessions} sessions")
+    print(f"{'':<16}{'new connection':>16}{'reused (-d)':>16}")
+    for name, rates in results.items():
+        print(f"{name:<16}" + "".join(f"{rates[m]:>16,.0f}" for m in rates))
+    if "smtpcheck" in results:
+        for peer in ("aiosmtpd", "smtp-sink"):
+            if peer in results:
+                ratios = [results["smtpcheck"][m] / results[peer][m] for m in results[peer]]
+                print(f"smtpcheck/{peer:<6}" + "".join(f"{r:>15.2f}x" for r in ratios))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

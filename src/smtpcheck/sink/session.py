@@ -1,0 +1,282 @@
+"""One client connection: asyncio I/O around the sans-IO `ServerConnection`.
+
+`SinkSession` is an `asyncio.Protocol` (no stream objects: this path is hot in the
+benchmark). Bytes go into the protocol core; events come out and are handled by
+`CommandHandlers` (sink/handlers.py). Most replies are written synchronously; a reply
+that must wait (group commit, a rule's delay or tarpit, STARTTLS) sets `busy`, which
+stops event processing, so replies always go out in order.
+
+Never does a client make this raise out of the loop: anything unexpected is logged as
+an `error` event, answered with 421 when possible, and the connection closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from smtpcheck.protocol.errors import ProtocolError
+from smtpcheck.protocol.events import CONNECTION_CLOSED, NEED_DATA, Anomaly, Reply
+from smtpcheck.protocol.server import ServerConnection
+from smtpcheck.sink.handlers import CommandHandlers
+
+if TYPE_CHECKING:
+    from smtpcheck.sink.server import SinkServer
+
+_counter = itertools.count()
+
+
+def new_id() -> str:
+    """A short id, sortable by time: milliseconds and a counter, in hex (like Postfix)."""
+    return f"{int(time.time() * 1000):011X}{next(_counter) % 4096:03X}"
+
+
+class SinkSession(CommandHandlers, asyncio.Protocol):
+    """Drives one connection from greeting to close."""
+
+    def __init__(self, server: SinkServer, implicit_tls: bool) -> None:
+        self.server = server
+        self.config = server.config
+        self.persona = server.config.persona
+        self.rules = server.config.rules
+        self.implicit_tls = implicit_tls
+        self.id = new_id()
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.conn = ServerConnection(
+            advertised=self.advertised_keywords(), lmtp=self.config.lmtp,
+            max_line_length=self.config.limits.max_line_length,
+        )
+        self.client_ip, self.client = "", ""
+        self.helo = ""
+        self.tls: dict[str, Any] | None = None
+        self.auth: dict[str, Any] | None = None
+        self.anomalies: list[dict[str, str]] = []
+        self.messages = 0
+        self.errors = 0
+        self.started = time.time()
+        self.busy = True  # until the greeting is out
+        self.closed = False
+        self.paused = False
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.last_activity = self.loop.time()
+        self.partial_since: float | None = None
+        self.transcript: Any = None
+        self.reset_transaction()
+
+    # -- connection lifecycle ------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        self.client_ip = str(peer[0])
+        self.client = f"[{peer[0]}]:{peer[1]}" if ":" in str(peer[0]) else f"{peer[0]}:{peer[1]}"
+        if self.implicit_tls:
+            self.tls = self.tls_facts(transport)
+        self.server.sessions.add(self)
+        if self.config.transcript_dir is not None:
+            path = self.config.transcript_dir / f"{self.id}.jsonl"
+            self.transcript = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self.server.emit({"event": "connect", "session": self.id, "client": self.client})
+        self.schedule_timer()
+        if len(self.server.sessions) > self.config.limits.max_connections:
+            self.say("too_many_connections")
+            self.close()
+            return
+        delay = self.rules.greeting_delay
+        if delay > 0:
+            self.loop.call_later(delay, self.greet)
+        else:
+            self.greet()
+
+    def greet(self) -> None:
+        if self.closed:
+            return
+        text = self.rules.greeting_text or self.persona.reply("banner", **self.fields())
+        text = text.replace("{hostname}", self.config.hostname)
+        code = self.send_text(text)
+        if code >= 400:
+            self.close()
+            return
+        self.busy = False
+        self.pump()
+
+    def data_received(self, data: bytes) -> None:
+        self.record("C", data)
+        self.last_activity = now = self.loop.time()
+        if data.endswith(b"\n") or self.conn_in_data():
+            self.partial_since = None
+        elif self.partial_since is None:
+            self.partial_since = now
+        try:
+            self.conn.receive_data(data)
+        except ProtocolError as exc:
+            self.fail_protocol(exc)
+            return
+        if self.busy and not self.paused and self.transport is not None:
+            self.paused = True  # bounded buffering while a slow reply is prepared
+            self.transport.pause_reading()
+        self.pump()
+
+    def eof_received(self) -> bool | None:
+        with contextlib.suppress(ProtocolError):
+            self.conn.receive_data(b"")
+        self.pump()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        was_closed, self.closed = self.closed, True
+        if self.in_transaction() and not was_closed:
+            self.note(Anomaly("incomplete-transaction", "client disconnected mid-transaction"))
+        self.server.sessions.discard(self)
+        from smtpcheck.sink.store import SessionRecord
+
+        transcript = None
+        if self.transcript is not None:
+            transcript = self.transcript.name
+            self.transcript.close()
+        record = SessionRecord(self.id, self.started, time.time(), self.client, self.helo,
+                               self.tls, self.auth, self.messages, self.anomalies, transcript)
+        if self.server.committer is not None:
+            self.server.committer.record_session(record)
+        self.server.emit({"event": "close", "session": self.id, "client": self.client,
+                          "messages": self.messages, "duration": time.time() - self.started,
+                          "tls": self.tls, "auth": self.auth, "anomalies": self.anomalies})
+
+    def close(self) -> None:
+        """Close after what was written is flushed."""
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """The server is stopping: 421 and close."""
+        if not self.closed:
+            with contextlib.suppress(Exception):
+                self.say("shutdown")
+            self.close()
+
+    # -- the event loop of the session ----------------------------------------------
+    def pump(self) -> None:
+        """Handle events until the core needs data or a reply must wait."""
+        while not self.busy and not self.closed:
+            try:
+                event = self.conn.next_event()
+            except ProtocolError as exc:
+                self.fail_protocol(exc)
+                return
+            if event is NEED_DATA:
+                break
+            if event is CONNECTION_CLOSED:
+                self.close()
+                break
+            try:
+                pending = self.handle(event)
+            except Exception as exc:  # a bug here must not take the server down
+                self.fail_internal(exc)
+                return
+            if pending is not None:
+                self.run_async(pending)
+        if not self.busy and self.paused and self.transport is not None and not self.closed:
+            self.paused = False
+            self.transport.resume_reading()
+
+    def run_async(self, coro: Coroutine[Any, Any, None]) -> None:
+        self.busy = True
+        self.task = self.loop.create_task(self._finish_async(coro))
+
+    async def _finish_async(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.fail_internal(exc)
+            return
+        self.busy = False
+        self.last_activity = self.loop.time()
+        if not self.closed:
+            self.pump()
+
+    # -- writing -------------------------------------------------------------------
+    def send_reply(self, code: int, lines: list[str]) -> bytes:
+        """Format through the core (which tracks state) and write; returns the bytes."""
+        wire = self.conn.send(Reply.build(code, *lines))
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(wire)
+        self.record("S", wire)
+        return wire
+
+    def send_text(self, text: str) -> int:
+        """Send a `"CODE text\\nline2"` reply; returns the code."""
+        from smtpcheck.sink.rules import parse_reply
+
+        code, lines = parse_reply(text)
+        self.send_reply(code, lines)
+        return code
+
+    def say(self, key: str, **extra: Any) -> int:
+        """Send the persona's reply `key`."""
+        return self.send_text(self.persona.reply(key, **self.fields(**extra)))
+
+    def record(self, direction: str, data: bytes) -> None:
+        if self.transcript is None:
+            return
+        if direction == "C" and self.auth_secret_pending and not self.config.show_secrets:
+            data = b"<redacted>\r\n"
+        self.transcript.write(json.dumps({
+            "t": round(time.time() - self.started, 6), "dir": direction,
+            "tls": self.tls is not None, "data": data.decode("latin-1"),
+        }) + "\n")
+
+    # -- failures ------------------------------------------------------------------
+    def fail_protocol(self, exc: ProtocolError) -> None:
+        self.note(Anomaly("protocol-error", exc.message))
+        with contextlib.suppress(Exception):
+            self.send_reply(421, [f"4.5.0 {self.config.hostname} Error: {exc.message}"[:400]])
+        self.close()
+
+    def fail_internal(self, exc: BaseException) -> None:
+        self.server.emit({"event": "error", "session": self.id, "client": self.client,
+                          "detail": f"{type(exc).__name__}: {exc}"})
+        with contextlib.suppress(Exception):
+            self.send_reply(421, ["4.3.0 Internal error, closing connection"])
+        self.close()
+
+    def note(self, anomaly: Anomaly) -> None:
+        item = {"kind": str(anomaly.kind), "detail": anomaly.detail}
+        self.anomalies.append(item)
+        self.tx_anomalies.append(item)
+        self.server.emit({"event": "anomaly", "session": self.id, "client": self.client, **item})
+
+    # -- timeouts ------------------------------------------------------------------
+    def schedule_timer(self) -> None:
+        limits = self.config.limits
+        tick = max(0.05, min(1.0, min(limits.idle_timeout, limits.command_timeout) / 4))
+        self.timer = self.loop.call_later(tick, self.check_timeouts)
+
+    def check_timeouts(self) -> None:
+        if self.closed:
+            return
+        now, limits = self.loop.time(), self.config.limits
+        if not self.busy:
+            idle = now - self.last_activity > limits.idle_timeout
+            slow = self.partial_since is not None and (
+                now - self.partial_since > limits.command_timeout)
+            if idle or slow:
+                self.note(Anomaly("timeout", "idle" if idle else "command not completed"))
+                with contextlib.suppress(Exception):
+                    self.say("timeout")
+                self.close()
+                return
+        self.schedule_timer()
