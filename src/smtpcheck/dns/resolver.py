@@ -196,14 +196,21 @@ def _extended_errors(response: dns.message.Message | None) -> str:
     return "; ".join(parts)
 
 
+def _server_text(nameserver: str) -> str:
+    """dnspython's "Do53:127.0.0.1@5353" -> our --dns syntax "127.0.0.1:5353"."""
+    ip, _, port = nameserver.removeprefix("Do53:").rpartition("@")
+    if ip and port.isdigit():
+        return str(DnsServer(ip, int(port)))
+    return nameserver
+
+
 def _classify_no_nameservers(name: str, rdtype: str, error: dns.resolver.NoNameservers) -> Lookup:
     """Turn dnspython's "all nameservers failed" into the rcode or error behind it."""
     errors = error.kwargs.get("errors") or []
     rcodes: list[dns.rcode.Rcode] = []
     details: list[str] = []
     for server, _tcp, _port, reason, response in errors:
-        # dnspython names servers "Do53:IP@port"; the transport prefix means nothing here.
-        where = str(server).removeprefix("Do53:")
+        where = _server_text(str(server))
         if response is not None:
             rcodes.append(response.rcode())
             extra = _extended_errors(response)

@@ -1,0 +1,292 @@
+"""DNS test peers on loopback: a real dnsmasq with our zone, and tiny scripted servers.
+
+- `Dnsmasq` starts `dnsmasq` in the foreground on 127.0.0.1 and a free port, serving the
+  records in `RECORDS` (everything under `test.`, plus the reverse zone 127.in-addr.arpa).
+  It never forwards: `--no-resolv` and `--local=` keep every query on this machine.
+- `ScriptedDnsServer` is a UDP server of ours (a thread) that answers each query with
+  whatever its handler builds from dnspython's message API: SERVFAIL, REFUSED, an answer
+  with the AD flag, or nothing at all (a silent server, to exercise timeouts).
+
+This module is shared by tests/dns (through conftest.py) and tests/cli/test_mx.py. No
+`__init__.py` lives next to it on purpose: a package named `dns` would shadow dnspython.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+INSTALL_HINT = "dnsmasq is not installed: run scripts/install-peers.sh (it installs dnsmasq-base)"
+
+# The zone, as dnsmasq options. Addresses stay in 127.0.0.0/8 and ::1.
+RECORDS: tuple[str, ...] = (
+    # example.test: preferences 10, 20, 20, 30; a mix of A-only, AAAA-only and both.
+    "--mx-host=example.test,mx1.example.test,10",
+    "--mx-host=example.test,mx2a.example.test,20",
+    "--mx-host=example.test,mx2b.example.test,20",
+    "--mx-host=example.test,mx3.example.test,30",
+    "--host-record=mx1.example.test,127.0.0.11,::1",
+    "--host-record=mx2a.example.test,127.0.0.21",
+    "--host-record=mx2b.example.test,::1",
+    "--host-record=mx3.example.test,127.0.0.31",
+    "--txt-record=example.test,v=spf1 ip4:127.0.0.0/8 -all",
+    "--ptr-record=11.0.0.127.in-addr.arpa,mx1.example.test",
+    # null MX (RFC 7505)
+    "--mx-host=nullmx.test,.,0",
+    # no MX, but an address: the implicit MX (RFC 5321 §5.1)
+    "--host-record=implicit.test,127.0.0.5",
+    # an MX whose exchange does not exist
+    "--mx-host=dangling.test,nowhere.dangling.test,10",
+    # an MX pointing at an alias
+    "--mx-host=cnamemx.test,alias.cnamemx.test,10",
+    "--cname=alias.cnamemx.test,real.cnamemx.test",
+    "--host-record=real.cnamemx.test,127.0.0.6",
+    # an MX whose exchange is an IP address written as a name ("10 192.0.2.1.")
+    "--mx-host=iplit.test,192.0.2.1,10",
+    # a null MX mixed with a real MX
+    "--mx-host=mixed.test,.,0",
+    "--mx-host=mixed.test,mx1.example.test,10",
+    # a name with only TXT: NODATA for MX, A and AAAA
+    "--txt-record=txtonly.test,only text here",
+    # IPv6-only mail host
+    "--mx-host=v6only.test,mx.v6only.test,10",
+    "--host-record=mx.v6only.test,::1",
+    # two exchanges sharing one address (targets must not repeat it)
+    "--mx-host=shared.test,a.shared.test,10",
+    "--mx-host=shared.test,b.shared.test,20",
+    "--host-record=a.shared.test,127.0.0.41",
+    "--host-record=b.shared.test,127.0.0.41,127.0.0.42",
+)
+
+RECORD_TTL = 300
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """A UDP port free right now on `host` (and free for TCP too, as dnsmasq binds both)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(50):
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port on loopback")
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+class Dnsmasq:
+    """A private dnsmasq on 127.0.0.1:`port`; `stop()` is idempotent."""
+
+    def __init__(self, program: str, log_path: Path) -> None:
+        self.program = program
+        self.log_path = log_path
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def server(self) -> str:
+        """The `--dns` value that reaches this server."""
+        return f"{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            self.program,
+            "--keep-in-foreground",
+            f"--port={self.port}",
+            f"--listen-address={self.host}",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--conf-file=/dev/null",  # ignore /etc/dnsmasq.conf if one exists
+            "--user=",  # stay the user we are; nothing to drop on loopback
+            "--pid-file=",
+            "--log-facility=-",
+            f"--local-ttl={RECORD_TTL}",
+            "--local=/test/",
+            "--local=/127.in-addr.arpa/",
+            # "192.0.2.1." is a name in the TLD "1."; answer NXDOMAIN instead of REFUSED.
+            "--local=/1/",
+            *RECORDS,
+        ]
+
+    def start(self, attempts: int = 3) -> None:
+        for _ in range(attempts):
+            self.port = free_udp_port(self.host)
+            log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+            log.close()
+            if self._wait_ready():
+                return
+            self.stop()
+        raise RuntimeError(f"dnsmasq did not start; its log:\n{self.log_tail()}")
+
+    def _wait_ready(self, deadline: float = 5.0) -> bool:
+        query = dns.message.make_query("example.test.", "MX").to_wire()
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if self.process is None or self.process.poll() is not None:
+                return False  # exited: port taken, bad option, ...
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.settimeout(0.2)
+                try:
+                    probe.sendto(query, (self.host, self.port))
+                    probe.recvfrom(4096)
+                    return True
+                except OSError:
+                    time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def find_dnsmasq() -> str | None:
+    return shutil.which("dnsmasq") or next(
+        (path for path in ("/usr/sbin/dnsmasq", "/sbin/dnsmasq") if Path(path).exists()), None
+    )
+
+
+Handler = Callable[[dns.message.Message], dns.message.Message | None]
+
+
+class ScriptedDnsServer:
+    """A UDP DNS server in a thread; `handler(query)` returns the response, or None to
+    stay silent. Every query received is kept in `queries`."""
+
+    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
+        self.handler = handler
+        self.host = host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.05)
+        self.port = int(self.sock.getsockname()[1])
+        self.queries: list[dns.message.Message] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="scripted-dns", daemon=True)
+
+    @property
+    def server(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def start(self) -> ScriptedDnsServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                wire, peer = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                query = dns.message.from_wire(wire)
+            except Exception:
+                continue
+            self.queries.append(query)
+            response = self.handler(query)
+            if response is not None:
+                with contextlib.suppress(OSError):
+                    self.sock.sendto(response.to_wire(), peer)
+
+
+# The `scripted_dns` fixture: scripted_dns(handler, host="127.0.0.1") -> a started server.
+ScriptedDns = Callable[..., ScriptedDnsServer]
+
+
+def rcode_handler(rcode: dns.rcode.Rcode, ede: dns.edns.EDECode | None = None) -> Handler:
+    """Answer every query with `rcode` (and an RFC 8914 extended error, if given)."""
+
+    def handle(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.set_rcode(rcode)
+        if ede is not None:
+            response.use_edns(0, options=[dns.edns.EDEOption(ede, "test peer")])
+        return response
+
+    return handle
+
+
+def silent_handler(query: dns.message.Message) -> None:
+    """Never answer: the resolver must give up at its deadline."""
+    return None
+
+
+def validating_handler(query: dns.message.Message) -> dns.message.Message:
+    """Play a validating resolver for a signed zone: AD on every answer.
+
+    MX of any name -> "10 mx.signed.test."; A -> 127.0.0.51; AAAA -> NODATA.
+    """
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AD
+    question = query.question[0]
+    if question.rdtype == dns.rdatatype.MX:
+        response.answer.append(
+            dns.rrset.from_text(question.name, 600, "IN", "MX", "10 mx.signed.test.")
+        )
+    elif question.rdtype == dns.rdatatype.A:
+        response.answer.append(dns.rrset.from_text(question.name, 600, "IN", "A", "127.0.0.51"))
+    return response
+
+
+def mx_then_servfail_handler(query: dns.message.Message) -> dns.message.Message:
+    """Answer MX with "10 mx.broken.test." but SERVFAIL every address lookup."""
+    response = dns.message.make_response(query)
+    question = query.question[0]
+    if question.rdtype == dns.rdatatype.MX:
+        response.answer.append(
+            dns.rrset.from_text(question.name, 60, "IN", "MX", "10 mx.broken.test.")
+        )
+    else:
+        response.set_rcode(dns.rcode.SERVFAIL)
+    return response

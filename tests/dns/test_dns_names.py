@@ -1,0 +1,63 @@
+"""What the user types -> the domain we look up (smtpcheck.dns.names)."""
+
+from __future__ import annotations
+
+import pytest
+
+from smtpcheck.dns import InvalidDomainError, parse_domain
+
+
+@pytest.mark.parametrize(
+    ("typed", "ascii_form", "display"),
+    [
+        ("fabrikam.com", "fabrikam.com", "fabrikam.com"),
+        ("Fabrikam.COM.", "fabrikam.com", "fabrikam.com"),  # case and the trailing dot
+        ("kate@fabrikam.com", "fabrikam.com", "fabrikam.com"),
+        ("<kate@fabrikam.com>", "fabrikam.com", "fabrikam.com"),
+        ("  kate@fabrikam.com  ", "fabrikam.com", "fabrikam.com"),
+        ('"odd@local"@fabrikam.com', "fabrikam.com", "fabrikam.com"),  # last '@' wins
+        ("bücher.example", "xn--bcher-kva.example", "bücher.example"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example", "bücher.example"),
+        ("jöran@bücher.example.", "xn--bcher-kva.example", "bücher.example"),
+        ("_dmarc.example.test", "_dmarc.example.test", "_dmarc.example.test"),
+        ("localhost", "localhost", "localhost"),
+    ],
+)
+def test_accepted_inputs(typed: str, ascii_form: str, display: str) -> None:
+    name = parse_domain(typed)
+    assert (name.ascii, name.display) == (ascii_form, display)
+    assert name.to_dns().is_absolute()
+    assert name.to_dns().to_text() == ascii_form + "."
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("kate@", "empty"),
+        ("@fabrikam.com", "nothing before '@'"),
+        (".", "root"),
+        ("foo bar.com", "space"),
+        ("foo\tbar.com", "space"),
+        ("a..b", "empty label"),
+        ("example.com..", "empty label"),
+        ("192.0.2.1", "IP address"),
+        ("[192.0.2.1]", "IP address"),
+        ("kate@[192.0.2.1]", "IP address"),
+        ("2001:db8::1", "IP address"),
+        ("-bad.example", "hyphen"),
+        ("bad-.example", "hyphen"),
+        ("foo!.example", "letters, digits and hyphens"),
+        ("x" * 64 + ".example", "too long"),
+        (".".join(["abcdefghi"] * 30), "too long"),
+        ("☃.example", "IDNA"),
+    ],
+)
+def test_rejected_inputs_have_a_one_line_reason(typed: str, reason: str) -> None:
+    with pytest.raises(InvalidDomainError) as caught:
+        parse_domain(typed)
+    message = str(caught.value)
+    assert reason in message
+    assert "\n" not in message
+    assert isinstance(caught.value, ValueError)
