@@ -1,0 +1,297 @@
+"""`smtpcheck mx` end to end, as a user types it, against dnsmasq on loopback.
+
+The DNS peers live in tests/dns/dnspeer.py (shared with tests/dns); this module starts
+its own dnsmasq (module scope) so it can run alone. Every command passes --dns: the
+system resolver is never asked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+
+def _load_dnspeer() -> ModuleType:
+    if "dnspeer" in sys.modules:
+        return sys.modules["dnspeer"]
+    path = Path(__file__).resolve().parents[1] / "dns" / "dnspeer.py"
+    spec = importlib.util.spec_from_file_location("dnspeer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dnspeer"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+dnspeer = _load_dnspeer()
+
+SMTPCHECK = str(Path(sys.executable).with_name("smtpcheck"))
+
+
+@pytest.fixture(scope="module")
+def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The --dns value of a private dnsmasq; FAILS (never skips) without dnsmasq."""
+    program = dnspeer.find_dnsmasq()
+    if program is None:
+        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
+    peer = dnspeer.Dnsmasq(program, tmp_path_factory.mktemp("dnsmasq-cli") / "dnsmasq.log")
+    try:
+        peer.start()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield peer.server
+    finally:
+        peer.stop()
+
+
+@pytest.fixture
+def scripted() -> Iterator[Any]:
+    started: list[Any] = []
+
+    def start(handler: Any, host: str = "127.0.0.1") -> Any:
+        server = dnspeer.ScriptedDnsServer(handler, host).start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+def smtpcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+    environment.update(env or {"NO_COLOR": "1"})
+    return subprocess.run(
+        [SMTPCHECK, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def mx_json(*args: str) -> tuple[int, dict[str, Any]]:
+    done = smtpcheck("mx", *args, "--output", "json")
+    assert done.stderr == ""
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_text_report_for_an_mx_set(dns_server: str) -> None:
+    done = smtpcheck("mx", "example.test", "--dns", dns_server)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = done.stdout
+    assert f"Mail for example.test  [DNS: {dns_server}]" in out
+    positions = [out.index(name) for name in ("mx1.example.test", "mx2", "mx3.example.test")]
+    assert positions == sorted(positions)
+    for address in ("127.0.0.11", "::1", "127.0.0.21", "127.0.0.31"):
+        assert address in out
+    assert "300s" in out
+    assert "=20" in out  # the second host of preference 20 is marked as an equal
+    assert "Result: mail can be delivered (4 of 4 host(s) usable, 5 address(es))." in out
+    assert "DNSSEC: not validated" in out
+    assert "\x1b[" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_json_report_for_an_mx_set(dns_server: str) -> None:
+    code, report = mx_json("kate@example.test", "--dns", dns_server)
+    assert code == 0
+    assert report["schema"] == "smtpcheck.mx/1"
+    assert report["domain"] == "example.test"
+    assert report["status"] == "mx"
+    assert report["deliverable"] is True
+    assert report["exit_code"] == 0
+    assert report["query"] == {"dns_server": dns_server, "timeout": 5.0, "family": None}
+    assert [h["preference"] for h in report["hosts"]] == [10, 20, 20, 30]
+    first = report["hosts"][0]
+    assert first["exchange"] == "mx1.example.test"
+    assert first["addresses"] == [
+        {"ip": "127.0.0.11", "family": 4, "ttl": 300},
+        {"ip": "::1", "family": 6, "ttl": 300},
+    ]
+    assert first["ipv4"]["status"] == "ok"
+    assert first["ttl"] == 300
+    assert report["mx_lookup"]["type"] == "MX"
+    assert len(report["mx_lookup"]["records"]) == 4
+    assert report["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("domain", "code", "status", "text"),
+    [
+        ("nullmx.test", 2, "null_mx", "accepts no mail (RFC 7505)"),
+        ("nosuch.test", 2, "nxdomain", "does not exist (NXDOMAIN)"),
+        ("txtonly.test", 2, "no_mail_records", "no MX, A or AAAA record"),
+        ("dangling.test", 2, "mx", "nowhere.dangling.test does not exist"),
+        ("iplit.test", 2, "mx", "192.0.2.1 is an IP address written as a name"),
+        ("implicit.test", 0, "implicit_mx", "implicit MX"),
+        ("cnamemx.test", 0, "mx", "is an alias (CNAME) of"),
+        ("mixed.test", 0, "mx", "null MX ('0 .') is published together"),
+    ],
+)
+def test_outcomes_and_exit_codes(
+    dns_server: str, domain: str, code: int, status: str, text: str
+) -> None:
+    done = smtpcheck("mx", domain, "--dns", dns_server)
+    assert done.returncode == code
+    assert done.stderr == ""
+    assert text in " ".join(done.stdout.split())  # rich wraps long lines
+    json_code, report = mx_json(domain, "--dns", dns_server)
+    assert (json_code, report["status"], report["exit_code"]) == (code, status, code)
+
+
+def test_json_findings(dns_server: str) -> None:
+    _, report = mx_json("cnamemx.test", "--dns", dns_server)
+    (finding,) = report["findings"]
+    assert finding["code"] == "mx-cname"
+    assert finding["severity"] == "warning"
+    assert finding["host"] == "alias.cnamemx.test"
+    assert report["hosts"][0]["canonical_name"] == "real.cnamemx.test."
+
+
+def test_family_filters(dns_server: str) -> None:
+    code, report = mx_json("example.test", "--dns", dns_server, "-6")
+    assert code == 0
+    assert report["query"]["family"] == 6
+    families = {a["family"] for h in report["hosts"] for a in h["addresses"]}
+    assert families == {6}
+    done = smtpcheck("mx", "v6only.test", "--dns", dns_server, "-4")
+    assert done.returncode == 2
+    assert "has IPv6 only" in done.stdout
+    assert "Only IPv4 addresses are shown (-4)." in done.stdout
+
+
+def test_idn_domain(dns_server: str) -> None:
+    code, report = mx_json("bücher.test", "--dns", dns_server)
+    assert code == 2
+    assert report["domain"] == "xn--bcher-kva.test"
+    assert report["display_domain"] == "bücher.test"
+    done = smtpcheck("mx", "bücher.test.", "--dns", dns_server)
+    assert "bücher.test (xn--bcher-kva.test)" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("rcode", "status", "word"),
+    [
+        ("SERVFAIL", "servfail", "SERVFAIL"),
+        ("REFUSED", "refused", "REFUSED"),
+    ],
+)
+def test_dns_failures_exit_3_with_one_line_error(
+    scripted: Any, rcode: str, status: str, word: str
+) -> None:
+    import dns.rcode
+
+    server = scripted(dnspeer.rcode_handler(dns.rcode.from_text(rcode)))
+    done = smtpcheck("mx", "example.test", "--dns", server.server, "--timeout", "2")
+    assert done.returncode == 3
+    error_lines = done.stderr.splitlines()
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith("smtpcheck mx: error: MX lookup of example.test failed:")
+    assert word in error_lines[0]
+    assert "Result: unknown - DNS failed" in done.stdout
+    code, report = mx_json("example.test", "--dns", server.server, "--timeout", "2")
+    assert (code, report["status"]) == (3, status)
+
+
+def test_timeout_exits_3_within_the_deadline(scripted: Any) -> None:
+    server = scripted(dnspeer.silent_handler)
+    done = smtpcheck("mx", "example.test", "--dns", server.server, "--timeout", "0.5")
+    assert done.returncode == 3
+    assert "did not answer before the deadline (no answer within 0.5 s)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_address_lookup_failure_exits_3(scripted: Any) -> None:
+    server = scripted(dnspeer.mx_then_servfail_handler)
+    code, report = mx_json("broken.test", "--dns", server.server, "--timeout", "2")
+    assert code == 3
+    assert report["status"] == "mx"
+    assert report["deliverable"] is False
+    assert report["hosts"][0]["ipv4"]["status"] == "servfail"
+
+
+def test_ad_flag_shown_over_ipv6_server(scripted: Any) -> None:
+    if not dnspeer.has_ipv6_loopback():
+        pytest.fail("this machine has no ::1; the DNS tests expect an IPv6 loopback")
+    server = scripted(dnspeer.validating_handler, host="::1")
+    done = smtpcheck("mx", "signed.test", "--dns", server.server)
+    assert done.returncode == 0
+    assert "DNSSEC: validated by the resolver (AD flag set)." in done.stdout
+    assert f"[DNS: {server.server}]" in done.stdout
+    _, report = mx_json("signed.test", "--dns", server.server)
+    assert report["authenticated"] is True
+
+
+def test_colour_follows_no_color(dns_server: str) -> None:
+    coloured = smtpcheck("mx", "example.test", "--dns", dns_server, env={"FORCE_COLOR": "1"})
+    assert "\x1b[32m" in coloured.stdout  # the green verdict
+    plain = smtpcheck(
+        "mx", "example.test", "--dns", dns_server, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}
+    )
+    assert "\x1b[32m" not in plain.stdout
+    assert "\x1b[3" not in plain.stdout  # no foreground colour at all
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["foo..bar"], "smtpcheck mx: error: invalid domain 'foo..bar': it has an empty label"),
+        (["192.0.2.1"], "that is an IP address; give a domain name"),
+        (["@example.test"], "nothing before '@'"),
+        (["example.test", "--dns", "dns.example"], "invalid DNS server 'dns.example'"),
+        (["example.test", "--dns", "127.0.0.1:0"], "port must be 1-65535"),
+        (["example.test", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["example.test", "--timeout", "soon"], "Invalid value for '--timeout'"),
+        (["example.test", "--output", "xml"], "Invalid value for '--output'"),
+        ([], "Missing argument 'DOMAIN'"),
+        (["example.test", "--bogus"], "No such option '--bogus'"),
+    ],
+)
+def test_usage_errors_exit_1_without_traceback(args: list[str], message: str) -> None:
+    done = smtpcheck("mx", *args)
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_help_documents_exit_codes_and_stays_light() -> None:
+    done = smtpcheck("mx", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for line in (
+        "0 mail can be delivered",
+        "1 usage error",
+        "2 the domain takes no mail",
+        "3 DNS failure: SERVFAIL, timeout",
+        "--dns IP[:PORT]",
+        "--timeout SECONDS",
+    ):
+        assert line in text
+    probe = (
+        "import sys\n"
+        "from smtpcheck.cli.main import main\n"
+        "try:\n    main(['mx', '--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('dns', 'asyncio', 'rich', 'smtpcheck.dns') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "HEAVY []" in loaded.stdout
