@@ -1,1 +1,69 @@
-"""Sans-IO SMTP: bytes in, events out; events in, bytes out. No sockets, no clocks."""
+"""Sans-IO SMTP: bytes in, events out; events in, bytes out. No sockets, no clocks.
+
+See docs/protocol-contract.md for the interface other layers build on.
+"""
+
+from smtpcheck.protocol import commands
+from smtpcheck.protocol.client import ClientConnection
+from smtpcheck.protocol.commands import xtext, xtext_decode
+from smtpcheck.protocol.data import (
+    DotReader,
+    bdat_frame,
+    dot_stuff,
+    dot_unstuff,
+    encode_message,
+    normalize_line_endings,
+)
+from smtpcheck.protocol.ehlo import EhloInfo, parse_ehlo
+from smtpcheck.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from smtpcheck.protocol.events import (
+    CONNECTION_CLOSED,
+    NEED_DATA,
+    Anomaly,
+    AnomalyKind,
+    AuthResponse,
+    ChunkEnd,
+    ClientCommand,
+    Command,
+    EnhancedStatus,
+    MessageData,
+    MessageEnd,
+    Reply,
+    Sentinel,
+)
+from smtpcheck.protocol.replies import ReplyReader
+from smtpcheck.protocol.states import ClientState, ServerState
+
+__all__ = [
+    "CONNECTION_CLOSED",
+    "NEED_DATA",
+    "Anomaly",
+    "AnomalyKind",
+    "AuthResponse",
+    "ChunkEnd",
+    "ClientCommand",
+    "ClientConnection",
+    "ClientState",
+    "Command",
+    "DotReader",
+    "EhloInfo",
+    "EnhancedStatus",
+    "LocalProtocolError",
+    "MessageData",
+    "MessageEnd",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "Reply",
+    "ReplyReader",
+    "Sentinel",
+    "ServerState",
+    "bdat_frame",
+    "commands",
+    "dot_stuff",
+    "dot_unstuff",
+    "encode_message",
+    "normalize_line_endings",
+    "parse_ehlo",
+    "xtext",
+    "xtext_decode",
+]

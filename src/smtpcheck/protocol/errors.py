@@ -1,0 +1,37 @@
+"""Protocol errors, named by whose fault they are.
+
+`LocalProtocolError` means we misused the connection (a command in the wrong state, an
+argument that would inject CR/LF). `RemoteProtocolError` means the peer broke the
+protocol (garbage instead of a reply code, a line beyond our bounds). Both carry a
+single-line message that is safe to print.
+"""
+
+from __future__ import annotations
+
+#: how many bytes of offending input an error message quotes
+QUOTE_LIMIT = 60
+
+
+def quote_bytes(data: bytes, limit: int = QUOTE_LIMIT) -> str:
+    """`data` as a repr-escaped, truncated literal, for one-line messages."""
+    if len(data) > limit:
+        return repr(data[:limit]) + f"... ({len(data)} bytes)"
+    return repr(data)
+
+
+class ProtocolError(Exception):
+    """Base class: the SMTP exchange cannot go on as asked."""
+
+    def __init__(self, message: str) -> None:
+        # Messages end up in one-line logs and transcripts: never let them span lines.
+        one_line = " ".join(message.splitlines())
+        super().__init__(one_line)
+        self.message = one_line
+
+
+class LocalProtocolError(ProtocolError):
+    """We (the caller of this library) broke the rules: wrong state or a bad argument."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke the protocol: garbage instead of a reply, a line over the bounds."""

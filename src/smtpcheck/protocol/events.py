@@ -1,0 +1,262 @@
+"""Events and values exchanged with the sans-IO connections (small frozen dataclasses).
+
+Client side: `Command` goes out, `Reply` comes in. Server side: `ClientCommand`,
+`AuthResponse`, `MessageData`, `ChunkEnd` and `MessageEnd` come in, `Reply` goes out.
+`NEED_DATA` and `CONNECTION_CLOSED` are sentinels, compared with `is`.
+Anything odd the peer did is kept as an `Anomaly` on the event that carried it.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+from smtpcheck.protocol.errors import LocalProtocolError
+
+CRLF = b"\r\n"
+
+
+class Sentinel(enum.Enum):
+    """The type of `NEED_DATA` and `CONNECTION_CLOSED` (usable in annotations)."""
+
+    NEED_DATA = "NEED_DATA"
+    CONNECTION_CLOSED = "CONNECTION_CLOSED"
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+NEED_DATA = Sentinel.NEED_DATA
+CONNECTION_CLOSED = Sentinel.CONNECTION_CLOSED
+
+
+class AnomalyKind(enum.StrEnum):
+    """Every `Anomaly.kind` this package emits (a `str`, so plain strings compare equal)."""
+
+    # what a server sent us (client role)
+    BARE_LF = "bare-lf"
+    BARE_CR = "bare-cr"
+    MIXED_CODES = "mixed-codes"
+    LONG_LINE = "long-line"
+    EIGHT_BIT = "eight-bit"
+    NUL = "nul"
+    EMPTY_LAST_LINE = "empty-last-line"
+    NO_SEPARATOR = "no-separator"
+    UNKNOWN_CODE = "unknown-code"
+    ENHANCED_STATUS_MISMATCH = "enhanced-status-mismatch"
+    UNSOLICITED_REPLY = "unsolicited-reply"
+    TRUNCATED = "truncated"
+    BUFFERED_AFTER_STARTTLS = "buffered-after-starttls"
+    # what a client sent us (server role)
+    BARE_LF_IN_DATA = "bare-lf-in-data"
+    BARE_CR_IN_DATA = "bare-cr-in-data"
+    LONG_LINE_IN_DATA = "long-line-in-data"
+    SMUGGLING_EOD = "smuggling-eod"
+    COMMAND_BEFORE_GREETING = "command-before-greeting"
+    UNADVERTISED_PIPELINING = "unadvertised-pipelining"
+    IMPROPER_PIPELINING = "improper-pipelining"
+    EIGHT_BIT_WITHOUT_8BITMIME = "eight-bit-without-8bitmime"
+    SPACE_AFTER_COLON = "space-after-colon"
+    NO_ANGLE_BRACKETS = "no-angle-brackets"
+    BAD_ARGUMENT = "bad-argument"
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """Something the peer did that works but that a diagnostic tool should report."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+_ENHANCED_RE = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+
+
+@dataclass(frozen=True, slots=True)
+class EnhancedStatus:
+    """An RFC 3463 enhanced status code `class.subject.detail`, e.g. 5.1.1."""
+
+    klass: int
+    subject: int
+    detail: int
+
+    def __str__(self) -> str:
+        return f"{self.klass}.{self.subject}.{self.detail}"
+
+    @classmethod
+    def parse(cls, text: str) -> EnhancedStatus | None:
+        """The code at the start of `text` ("5.1.1 User unknown"), or None."""
+        match = _ENHANCED_RE.match(text)
+        if match is None:
+            return None
+        end = match.end()
+        if end < len(text) and not text[end].isspace():
+            return None
+        return cls(int(match[1]), int(match[2]), int(match[3]))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One complete SMTP reply (all its lines), as received or as to be sent.
+
+    `lines` hold the text after `CODE-`/`CODE ` of each line, the enhanced code still
+    included. `command` is the verb this reply answers (`BANNER` for the greeting, `EOD`
+    for the reply to the final dot or to BDAT LAST), filled by `ClientConnection`.
+    """
+
+    code: int
+    lines: tuple[str, ...]
+    enhanced_status: EnhancedStatus | None
+    raw: bytes
+    anomalies: tuple[Anomaly, ...] = ()
+    command: str | None = None
+
+    @classmethod
+    def build(cls, code: int, *lines: str, command: str | None = None) -> Reply:
+        """A reply to send: `Reply.build(250, "2.1.0 Ok")`; the wire form goes in `raw`."""
+        texts = lines or ("",)
+        enhanced = EnhancedStatus.parse(texts[0])
+        raw = format_reply(code, texts)
+        return cls(code, tuple(texts), enhanced, raw, (), command)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def klass(self) -> int:
+        return self.code // 100
+
+    @property
+    def is_success(self) -> bool:
+        return self.klass == 2
+
+    @property
+    def is_intermediate(self) -> bool:
+        return self.klass == 3
+
+    @property
+    def is_transient(self) -> bool:
+        return self.klass == 4
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.klass == 5
+
+
+def format_reply(code: int, lines: tuple[str, ...] | list[str]) -> bytes:
+    """The wire form of a reply: `250-a`, `250-b`, `250 c`; a `""` text gives `250`."""
+    if not 100 <= code <= 599:
+        raise LocalProtocolError(f"reply code {code} is not a 3-digit code 100-599")
+    texts = list(lines) or [""]
+    out = []
+    last = len(texts) - 1
+    for index, text in enumerate(texts):
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise LocalProtocolError(f"reply text contains CR, LF or NUL: {text[:60]!r}")
+        if index < last:
+            out.append(f"{code}-{text}\r\n")
+        elif text:
+            out.append(f"{code} {text}\r\n")
+        else:
+            out.append(f"{code}\r\n")
+    return "".join(out).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command a client sends. Build it with `protocol.commands`, which validates.
+
+    `line`, when set (only by `commands.raw`), is sent verbatim instead of
+    `verb argument`. A `verb` of `""` is a bare line (an AUTH continuation).
+    """
+
+    verb: str
+    argument: str = ""
+    secret: bool = False
+    line: str | None = None
+
+    def _text(self) -> str:
+        if self.line is not None:
+            return self.line
+        if not self.verb:
+            return self.argument
+        return f"{self.verb} {self.argument}" if self.argument else self.verb
+
+    def to_bytes(self) -> bytes:
+        """The wire form, CRLF included."""
+        text = self._text()
+        if self.line is not None and text.endswith("\n"):
+            return text.encode("utf-8", "surrogateescape")
+        return text.encode("utf-8", "surrogateescape") + CRLF
+
+    def redacted(self) -> bytes:
+        """The wire form for transcripts: secrets replaced by `<redacted>`.
+
+        For AUTH the mechanism stays visible (`AUTH PLAIN <redacted>`).
+        """
+        if not self.secret:
+            return self.to_bytes()
+        if self.verb == "AUTH":
+            mechanism, _, rest = self.argument.partition(" ")
+            text = f"AUTH {mechanism} <redacted>" if rest else f"AUTH {mechanism}"
+        elif self.verb:
+            text = f"{self.verb} <redacted>"
+        else:
+            text = "<redacted>"
+        return text.encode("utf-8") + CRLF
+
+
+# ---- server-side events -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCommand:
+    """A command line received by the server.
+
+    `verb` is upper-cased; `""` means the line was over the length bound (answer
+    `500 5.5.6 Line too long`; `raw` then holds only its start). `address` is the path
+    of MAIL FROM / RCPT TO (without brackets; `""` for `<>`), `params` their ESMTP
+    parameters (upper-cased keywords).
+    """
+
+    verb: str
+    argument: str
+    raw: bytes
+    address: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+    anomalies: tuple[Anomaly, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthResponse:
+    """A line received while an AUTH exchange is open (after the server sent 334)."""
+
+    text: str
+    raw: bytes
+    anomalies: tuple[Anomaly, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageData:
+    """Message content as it arrives (DATA: already dot-unstuffed; BDAT: as sent)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkEnd:
+    """A BDAT chunk without LAST was read completely: reply to it now."""
+
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEnd:
+    """The end of the message (the final dot, or the end of the BDAT LAST chunk)."""
+
+    anomalies: tuple[Anomaly, ...] = ()

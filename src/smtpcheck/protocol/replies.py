@@ -1,0 +1,170 @@
+"""The reply parser: bytes from a server in, complete `Reply` values out.
+
+Tolerant where real servers are sloppy (bare LF, a bare `250`, a code that changes inside
+a multi-line reply): each oddity is recorded as an `Anomaly` on the reply. Strict where
+tolerance would be dangerous: a line longer than `max_line_length` or a reply with more
+than `max_reply_lines` lines raises `RemoteProtocolError`, so the reader never holds more
+than `max_line_length * (max_reply_lines + 1)` bytes of an unfinished reply.
+"""
+
+from __future__ import annotations
+
+from smtpcheck.protocol.errors import RemoteProtocolError, quote_bytes
+from smtpcheck.protocol.events import Anomaly, AnomalyKind, EnhancedStatus, Reply
+
+DEFAULT_MAX_LINE_LENGTH = 8192
+DEFAULT_MAX_REPLY_LINES = 1000
+#: RFC 5321 4.5.3.1.5: a reply line is at most 512 octets, CRLF included
+RFC_REPLY_LINE_LIMIT = 512
+
+_DIGITS = frozenset(b"0123456789")
+
+
+class ReplyReader:
+    """Incremental reply parser with hard bounds (see the module docstring)."""
+
+    def __init__(
+        self,
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+        max_reply_lines: int = DEFAULT_MAX_REPLY_LINES,
+    ) -> None:
+        if max_line_length < 8 or max_reply_lines < 1:
+            raise ValueError("max_line_length must be >= 8 and max_reply_lines >= 1")
+        self.max_line_length = max_line_length
+        self.max_reply_lines = max_reply_lines
+        self._buffer = bytearray()
+        self._raw: list[bytes] = []  # lines of the reply being read
+        self._codes: list[int] = []
+        self._texts: list[str] = []
+        self._anomalies: dict[str, Anomaly] = {}
+        self._error: RemoteProtocolError | None = None
+
+    @property
+    def max_buffered(self) -> int:
+        """The most bytes this reader ever keeps between two calls of `next_reply`."""
+        return self.max_line_length * (self.max_reply_lines + 1)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held: the unparsed buffer plus the lines of an unfinished reply."""
+        return len(self._buffer) + sum(len(line) for line in self._raw)
+
+    @property
+    def in_reply(self) -> bool:
+        """True when part of a reply has been received but not its last line."""
+        return bool(self._buffer) or bool(self._raw)
+
+    def receive_data(self, data: bytes) -> None:
+        self._buffer += data
+
+    def take_buffered(self) -> bytes:
+        """Remove and return everything held (used when TLS starts)."""
+        data = b"".join(self._raw) + bytes(self._buffer)
+        self._buffer.clear()
+        self._reset()
+        return data
+
+    def _reset(self) -> None:
+        self._raw = []
+        self._codes = []
+        self._texts = []
+        self._anomalies = {}
+
+    def _note(self, kind: str, detail: str) -> None:
+        if kind not in self._anomalies:
+            self._anomalies[kind] = Anomaly(kind, detail)
+
+    def _fail(self, message: str) -> RemoteProtocolError:
+        self._error = RemoteProtocolError(message)
+        self._buffer.clear()
+        self._reset()
+        return self._error
+
+    def next_reply(self) -> Reply | None:
+        """The next complete reply, or None if more data is needed."""
+        if self._error is not None:
+            raise self._error
+        buffer = self._buffer
+        limit = self.max_line_length
+        while True:
+            end = buffer.find(b"\n", 0, limit)
+            if end < 0:
+                if len(buffer) >= limit:
+                    raise self._fail(
+                        f"reply line longer than {limit} octets: {quote_bytes(bytes(buffer))}"
+                    )
+                return None
+            line = bytes(buffer[: end + 1])
+            del buffer[: end + 1]
+            if self._take_line(line):
+                return self._finish()
+
+    def _take_line(self, line: bytes) -> bool:
+        """Parse one line of a reply; True if it was the last line."""
+        number = len(self._raw) + 1
+        if number > self.max_reply_lines:
+            raise self._fail(f"reply has more than {self.max_reply_lines} lines")
+        code_bytes = line[:3]
+        if len(code_bytes) < 3 or not _DIGITS.issuperset(code_bytes):
+            raise self._fail(f"expected a 3-digit reply code, received {quote_bytes(line)}")
+        self._raw.append(line)
+        if line.endswith(b"\r\n"):
+            content = line[:-2]
+        else:
+            content = line[:-1]
+            self._note(AnomalyKind.BARE_LF, f"line {number} ends with LF, not CRLF")
+        if b"\r" in content:
+            self._note(AnomalyKind.BARE_CR, f"line {number} contains a CR not followed by LF")
+        if len(line) > RFC_REPLY_LINE_LIMIT:
+            self._note(
+                AnomalyKind.LONG_LINE,
+                f"line {number} is {len(line)} octets (RFC 5321 limit: 512)",
+            )
+        if not line.isascii():
+            self._note(AnomalyKind.EIGHT_BIT, f"line {number} contains 8-bit bytes")
+        if b"\0" in line:
+            self._note(AnomalyKind.NUL, f"line {number} contains a NUL byte")
+        code = int(code_bytes)
+        if self._codes and code != self._codes[0]:
+            self._note(
+                AnomalyKind.MIXED_CODES,
+                f"line {number} has code {code}, line 1 had {self._codes[0]}",
+            )
+        self._codes.append(code)
+        separator = content[3:4]
+        if separator == b"-":
+            self._texts.append(content[4:].decode("utf-8", "replace"))
+            return False
+        if separator in (b" ", b""):
+            self._texts.append(content[4:].decode("utf-8", "replace"))
+        else:
+            self._note(
+                AnomalyKind.NO_SEPARATOR,
+                f"line {number}: {quote_bytes(content[:8])} has neither space nor hyphen "
+                "after the code",
+            )
+            self._texts.append(content[3:].decode("utf-8", "replace"))
+        return True
+
+    def _finish(self) -> Reply:
+        code = self._codes[-1]
+        texts = tuple(self._texts)
+        if len(texts) > 1 and not texts[-1].strip():
+            self._note(AnomalyKind.EMPTY_LAST_LINE, f"the last of {len(texts)} lines has no text")
+        if not (2 <= code // 100 <= 5 and code // 10 % 10 <= 5):
+            self._note(AnomalyKind.UNKNOWN_CODE, f"{code} is not a RFC 5321 reply code")
+        enhanced = EnhancedStatus.parse(texts[0])
+        if enhanced is not None and enhanced.klass != code // 100:
+            self._note(
+                AnomalyKind.ENHANCED_STATUS_MISMATCH,
+                f"enhanced status {enhanced} does not match reply code {code}",
+            )
+        reply = Reply(
+            code=code,
+            lines=texts,
+            enhanced_status=enhanced,
+            raw=b"".join(self._raw),
+            anomalies=tuple(self._anomalies.values()),
+        )
+        self._reset()
+        return reply
