@@ -1,0 +1,84 @@
+"""Shared fixtures: the real test peers every integration test stands on.
+
+- `postfix`     (session) a running private Postfix; see `peers.postfix.PostfixPeer`.
+- `swaks`       (session) path of the swaks program.
+- `bad_server`  (function) factory: `bad_server("garbage")`, or
+                `bad_server("scripted", steps=[...])`; see `peers.badserver`.
+
+A missing program makes these fixtures FAIL (not skip): the integration tests are part
+of the suite, and `scripts/install-peers.sh` installs what they need.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from peers.badserver import BadServer, BadServerFactory, Step
+from peers.postfix import PeerError, PeerNotInstalled, PostfixPeer, find_program
+
+
+@pytest.fixture(scope="session")
+def postfix(request: pytest.FixtureRequest) -> Iterator[PostfixPeer]:
+    """A private Postfix on 127.0.0.1, started once per session and always stopped.
+
+    Ports: `main_port` (preferred 25525), `implicit_tls_port` (25465),
+    `submission_port` (25587), `tight_port` (25528); the main listener is also on
+    `ipv6_host` ("::1", or None). Users alice, bob, jöran, postmaster @example.test;
+    SASL `sasl_user`/`sasl_password` = alice@example.test / secret. Certificate:
+    `cert_path` (== `ca_file`), `ssl_context()`. Mail: `maildir(user)`,
+    `messages(user)`, `wait_for_delivery(user, match, timeout)`. Log: `log_path`,
+    `log_tail()`. The run folder is kept when a test failed (its path is printed).
+    """
+    try:
+        peer = PostfixPeer()
+    except PeerNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    except PeerError as exc:
+        pytest.fail(f"cannot set up the Postfix test peer: {exc}", pytrace=False)
+    atexit.register(peer.stop)  # also on an interrupted session
+    try:
+        peer.start()
+    except PeerError as exc:
+        peer.stop()
+        pytest.fail(f"the Postfix test peer did not start: {exc}", pytrace=False)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        atexit.unregister(peer.stop)
+        if request.session.testsfailed or os.environ.get("SMTPCHECK_KEEP_PEERS"):
+            print(f"\nPostfix test peer run folder kept: {peer.dir}")
+        else:
+            peer.remove()
+
+
+@pytest.fixture(scope="session")
+def swaks() -> str:
+    """Path of the swaks program."""
+    try:
+        return find_program("swaks")
+    except PeerNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def bad_server() -> Iterator[BadServerFactory]:
+    """Start misbehaving servers for one test; all are stopped when the test ends."""
+    started: list[BadServer] = []
+
+    def start(
+        behaviour: str, steps: Sequence[Step] | None = None, interval: float = 1.0
+    ) -> BadServer:
+        server = BadServer(behaviour, steps=steps, interval=interval).start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

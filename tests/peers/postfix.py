@@ -1,0 +1,643 @@
+"""A private Postfix instance on loopback, built and torn down by the test session.
+
+Everything lives in one run folder (config, queue, Maildirs, sasldb, certificate, log);
+`/etc/postfix` is never read or written, so the tests run beside any system Postfix.
+The only system-wide effect is the `vmail` user (uid 5000 when free), created if missing,
+because virtual(8) refuses to deliver as a uid below `virtual_minimum_uid`.
+
+Listeners (all on 127.0.0.1; the preferred port is used when free, otherwise a free one):
+
+| attribute          | preferred | what it is                                               |
+|--------------------|-----------|----------------------------------------------------------|
+| `main_port`        | 25525     | STARTTLS may, SIZE 1048576, magic recipients, DSN, ...   |
+| `implicit_tls_port`| 25465     | TLS from the first byte (smtpd_tls_wrappermode)          |
+| `submission_port`  | 25587     | STARTTLS required, then AUTH required for RCPT           |
+| `tight_port`       | 25528     | 1 connection, 2 recipients, 10240 bytes, strict protocol |
+
+The main listener is also on [::1] (`ipv6_host`, same port) when the machine has ::1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import email
+import email.message
+import email.policy
+import grp
+import ipaddress
+import os
+import pwd
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = "run scripts/install-peers.sh (as root, or with sudo) to install the test peers"
+
+HOST = "127.0.0.1"
+TRUSTED_CLIENT = "127.0.0.2"  # the only address in mynetworks: relaying allowed from it
+HOSTNAME = "mx.example.test"
+DOMAIN = "example.test"
+SASL_USER = "alice@example.test"
+SASL_PASSWORD = "secret"
+
+# address -> Maildir folder name under <vmail>/example.test/
+MAILBOXES = {
+    "alice@example.test": "alice",
+    "bob@example.test": "bob",
+    "jöran@example.test": "joran",
+    "postmaster@example.test": "postmaster",
+}
+# local names at @localhost that are valid (and rewritten to a virtual mailbox)
+LOCAL_ALIASES = {
+    "tester@localhost": "bob@example.test",
+    "postmaster@localhost": "postmaster@example.test",
+}
+# recipients that provoke a fixed reply at RCPT time (any listener)
+MAGIC_RECIPIENTS = {
+    "full@example.test": "452 4.2.2 Mailbox full",
+    "greylist@example.test": "450 4.7.1 Greylisted, try again later",
+    "busy@example.test": "421 4.3.2 Service shutting down",
+    "denied@example.test": "550 5.7.1 Rejected by local policy",
+}
+PREFERRED_PORTS = {"main": 25525, "implicit_tls": 25465, "submission": 25587, "tight": 25528}
+MAIN_MESSAGE_SIZE_LIMIT = 1048576
+TIGHT_MESSAGE_SIZE_LIMIT = 10240
+TIGHT_RECIPIENT_LIMIT = 2
+
+# Non-smtpd services, copied from Debian 12's /etc/postfix/master.cf with chroot off
+# (so smtpd and friends see the run folder). Embedded so /etc/postfix is never read.
+_SERVICES = """\
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+        -o syslog_name=postfix/$service_name
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+RUN_PREFIX = "smtpcheck-postfix-"
+
+
+def reap_stale_instances(parent: Path) -> None:
+    """Stop and delete run folders whose test process died without cleaning up.
+
+    Only folders this module made (they hold `owner.pid`) whose owner is gone are
+    touched; the instance is stopped through its own config (`postfix -c DIR stop`).
+    """
+    for run_dir in parent.glob(RUN_PREFIX + "*"):
+        try:
+            owner = int((run_dir / "owner.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        if owner == os.getpid() or _alive(owner):
+            continue
+        master = run_dir / "spool" / "pid" / "master.pid"
+        if master.exists():
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                subprocess.run(
+                    [find_program("postfix"), "-c", str(run_dir / "etc"), "stop"],
+                    capture_output=True,
+                    timeout=20,
+                    check=False,
+                )
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+class PeerError(RuntimeError):
+    """The Postfix peer could not be set up, started or used."""
+
+
+class PeerNotInstalled(PeerError):
+    """A program the peer needs is missing (the fixture turns this into a failure)."""
+
+
+def find_program(name: str) -> str:
+    """Path of an installed program, also looking in the sbin folders root's PATH has."""
+    extra = os.pathsep.join(["/usr/sbin", "/sbin", "/usr/local/sbin"])
+    path = shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + extra)
+    if path is None:
+        raise PeerNotInstalled(f"{name} is not installed: {INSTALL_HINT}")
+    return path
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Postfix does
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(hosts: list[str], taken: set[int]) -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((HOST, 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken and all(_port_free(h, port) for h in hosts):
+            return port
+    raise PeerError("no free loopback port found")
+
+
+def _ipv6_loopback_usable() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def _make_certificate(cert_path: Path, key_path: Path) -> None:
+    """A self-signed certificate for mx.example.test, localhost and 127.0.0.1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTNAME)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(HOSTNAME),
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.IPAddress(ipaddress.ip_address("::1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.chmod(0o644)
+
+
+def _vmail_ids() -> tuple[int, int]:
+    """uid/gid of the `vmail` user that owns the Maildirs; created (uid 5000) if missing."""
+    try:
+        entry = pwd.getpwnam("vmail")
+    except KeyError:
+        useradd = find_program("useradd")
+        args = [useradd, "-r", "-U", "-M", "-d", "/nonexistent", "-s", "/usr/sbin/nologin"]
+        try:
+            pwd.getpwuid(5000)
+        except KeyError:
+            args += ["-u", "5000"]  # the usual vmail uid; when taken, useradd picks one
+        _run([*args, "vmail"])
+        entry = pwd.getpwnam("vmail")
+    return entry.pw_uid, entry.pw_gid
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> str:
+    proc = subprocess.run(
+        args, input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    if proc.returncode != 0:
+        raise PeerError(
+            f"{' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
+        )
+    return proc.stdout + proc.stderr
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message found in a Maildir `new/` folder."""
+
+    path: Path
+    raw: bytes
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        return parsed
+
+
+class PostfixPeer:
+    """One private Postfix instance; `start()` builds and starts it, `stop()` ends it."""
+
+    host = HOST
+    trusted_client = TRUSTED_CLIENT
+    hostname = HOSTNAME
+    domain = DOMAIN
+    sasl_user = SASL_USER
+    sasl_password = SASL_PASSWORD
+    mailboxes = MAILBOXES
+    local_aliases = LOCAL_ALIASES
+    magic_recipients = MAGIC_RECIPIENTS
+    message_size_limit = MAIN_MESSAGE_SIZE_LIMIT
+    tight_message_size_limit = TIGHT_MESSAGE_SIZE_LIMIT
+    tight_recipient_limit = TIGHT_RECIPIENT_LIMIT
+
+    def __init__(self, base_dir: Path | None = None) -> None:
+        if os.geteuid() != 0:
+            raise PeerError("the Postfix test peer must run as root (its master runs as root)")
+        self.postfix_bin = find_program("postfix")
+        self.saslpasswd2_bin = find_program("saslpasswd2")
+        parent = base_dir or Path(os.environ.get("SMTPCHECK_PEERS_DIR") or tempfile.gettempdir())
+        parent.mkdir(parents=True, exist_ok=True)
+        reap_stale_instances(parent)
+        self.dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=parent))
+        (self.dir / "owner.pid").write_text(f"{os.getpid()}\n")
+        # Postfix daemons (user postfix, vmail) must be able to walk down to this folder.
+        self.dir.chmod(0o755)
+        for folder in self.dir.parents:
+            if not folder.stat().st_mode & 0o001:
+                raise PeerError(
+                    f"{folder} is not searchable by other users, so Postfix daemons cannot"
+                    " reach the run folder: set SMTPCHECK_PEERS_DIR to a folder under /tmp"
+                )
+        self.config_dir = self.dir / "etc"
+        self.queue_dir = self.dir / "spool"
+        self.data_dir = self.dir / "data"
+        self.vmail_dir = self.dir / "vmail"
+        # Debian's Postfix looks for the Cyrus smtpd.conf in $config_directory/sasl,
+        # whatever cyrus_sasl_config_path says (set as well, for other builds).
+        self.sasl_dir = self.config_dir / "sasl"
+        self.sasldb_path = self.sasl_dir / "sasldb2"
+        self.cert_path = self.dir / "tls" / "cert.pem"
+        self.key_path = self.dir / "tls" / "key.pem"
+        self.log_path = self.dir / "postfix.log"
+        self.ipv6_host: str | None = "::1" if _ipv6_loopback_usable() else None
+        self.main_port = self.implicit_tls_port = self.submission_port = self.tight_port = 0
+        self._started = False
+
+    # ---- what tests use -------------------------------------------------------------
+    @property
+    def ca_file(self) -> Path:
+        """The certificate is self-signed: it is its own CA for verification."""
+        return self.cert_path
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            "main": self.main_port,
+            "implicit_tls": self.implicit_tls_port,
+            "submission": self.submission_port,
+            "tight": self.tight_port,
+        }
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts the peer's certificate."""
+        return ssl.create_default_context(cafile=str(self.cert_path))
+
+    def maildir(self, user: str) -> Path:
+        """Maildir of a virtual user: `alice`, `alice@example.test`, `jöran`, ..."""
+        address = user if "@" in user else f"{user}@{DOMAIN}"
+        address = LOCAL_ALIASES.get(address, address)
+        try:
+            folder = MAILBOXES[address]
+        except KeyError:
+            raise KeyError(f"{user!r} has no Maildir; known: {sorted(MAILBOXES)}") from None
+        return self.vmail_dir / DOMAIN / folder
+
+    def messages(self, user: str) -> list[Delivery]:
+        """Every message delivered so far to a user's Maildir `new/`, oldest first."""
+        new = self.maildir(user) / "new"
+        if not new.is_dir():
+            return []
+        found = []
+        for path in sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
+            with contextlib.suppress(FileNotFoundError):
+                found.append(Delivery(path, path.read_bytes()))
+        return found
+
+    def wait_for_delivery(
+        self,
+        user: str,
+        match: str | bytes | Callable[[Delivery], bool],
+        timeout: float = 10.0,
+    ) -> Delivery:
+        """Poll a user's Maildir `new/` until a message matches, and return it.
+
+        `match` is a substring (str or bytes) looked for in the raw message, or a
+        predicate on the `Delivery`. Use a marker unique to the test (the Maildirs live
+        for the whole session). Raises AssertionError with the log tail on timeout.
+        """
+        if isinstance(match, str):
+            needle = match.encode("utf-8")
+            predicate: Callable[[Delivery], bool] = lambda d: needle in d.raw  # noqa: E731
+        elif isinstance(match, bytes):
+            predicate = lambda d: match in d.raw  # noqa: E731
+        else:
+            predicate = match
+        deadline = time.monotonic() + timeout
+        while True:
+            for delivery in self.messages(user):
+                if predicate(delivery):
+                    return delivery
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"no message matching {match!r} reached {self.maildir(user)}/new within"
+                    f" {timeout} s.\nPostfix log tail:\n{self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log file yet)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def postfix(self, *args: str) -> str:
+        """Run `postfix -c <config> ARGS` (e.g. `flush`) against this instance."""
+        return _run([self.postfix_bin, "-c", str(self.config_dir), *args], env=self._env())
+
+    # ---- life cycle ------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> None:
+        self._choose_ports()
+        self._write_files()
+        try:  # `start` runs Postfix's own checks and creates the queue folders
+            self.postfix("start")
+        except PeerError as exc:
+            raise PeerError(f"{exc}\nPostfix log tail:\n{self.log_tail()}") from None
+        self._started = True
+        self._wait_ready(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful `postfix stop`; `abort` and then SIGKILL of the master if it lingers."""
+        if not self._started:
+            return
+        self._started = False
+        pid = self._master_pid()
+        with contextlib.suppress(PeerError, subprocess.TimeoutExpired):
+            self.postfix("stop")
+        if pid is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+        with contextlib.suppress(PeerError, subprocess.TimeoutExpired):
+            self.postfix("abort")
+        time.sleep(0.5)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def remove(self) -> None:
+        """Delete the run folder (call after stop)."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- internals -------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["MAIL_CONFIG"] = str(self.config_dir)
+        env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
+        return env
+
+    def _master_pid(self) -> int | None:
+        try:
+            return int((self.queue_dir / "pid" / "master.pid").read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+
+    def _choose_ports(self) -> None:
+        hosts = [HOST] + ([self.ipv6_host] if self.ipv6_host else [])
+        taken: set[int] = set()
+        chosen: dict[str, int] = {}
+        for role, preferred in PREFERRED_PORTS.items():
+            role_hosts = hosts if role == "main" else [HOST]
+            port = preferred
+            if port in taken or not all(_port_free(h, port) for h in role_hosts):
+                port = _free_port(role_hosts, taken)
+            taken.add(port)
+            chosen[role] = port
+        self.main_port = chosen["main"]
+        self.implicit_tls_port = chosen["implicit_tls"]
+        self.submission_port = chosen["submission"]
+        self.tight_port = chosen["tight"]
+
+    def _write_files(self) -> None:
+        uid, gid = _vmail_ids()
+        postfix_uid = pwd.getpwnam("postfix").pw_uid
+        postfix_gid = grp.getgrnam("postfix").gr_gid
+        for folder in (self.config_dir, self.sasl_dir, self.cert_path.parent):
+            folder.mkdir(mode=0o755)
+        self.queue_dir.mkdir(mode=0o755)
+        self.data_dir.mkdir(mode=0o700)
+        os.chown(self.data_dir, postfix_uid, postfix_gid)
+        self.vmail_dir.mkdir(mode=0o770)
+        os.chown(self.vmail_dir, uid, gid)
+
+        _make_certificate(self.cert_path, self.key_path)
+
+        etc = self.config_dir
+        (etc / "vmailbox").write_text(
+            "".join(f"{addr} {DOMAIN}/{folder}/\n" for addr, folder in MAILBOXES.items()),
+            encoding="utf-8",
+        )
+        (etc / "virtual_alias").write_text(
+            "".join(f"{src} {dst}\n" for src, dst in LOCAL_ALIASES.items())
+        )
+        (etc / "local_recipients").write_text(
+            "".join(f"{addr.split('@')[0]} x\n" for addr in LOCAL_ALIASES)
+        )
+        (etc / "magic_rcpt").write_text(
+            "".join(f"{addr} {reply}\n" for addr, reply in MAGIC_RECIPIENTS.items())
+        )
+
+        (self.sasl_dir / "smtpd.conf").write_text(
+            "pwcheck_method: auxprop\n"
+            "auxprop_plugin: sasldb\n"
+            f"sasldb_path: {self.sasldb_path}\n"
+            "mech_list: PLAIN LOGIN\n"
+        )
+        local, realm = SASL_USER.split("@")
+        _run(
+            [self.saslpasswd2_bin, "-p", "-c", "-f", str(self.sasldb_path), "-u", realm, local],
+            stdin=SASL_PASSWORD,
+        )
+        os.chown(self.sasldb_path, 0, postfix_gid)
+        self.sasldb_path.chmod(0o640)
+
+        (etc / "main.cf").write_text(self._main_cf(uid, gid), encoding="utf-8")
+        (etc / "master.cf").write_text(self._master_cf(), encoding="utf-8")
+
+    def _main_cf(self, uid: int, gid: int) -> str:
+        etc = self.config_dir
+        no_relay = "discard:relay is disabled in the smtpcheck test peer"
+        return f"""\
+# Private Postfix instance for the smtpcheck tests (generated; see tests/peers/postfix.py)
+compatibility_level = 3.6
+queue_directory = {self.queue_dir}
+data_directory = {self.data_dir}
+syslog_name = postfix-smtpcheck
+maillog_file = {self.log_path}
+maillog_file_prefixes = {self.dir}
+inet_interfaces = loopback-only
+inet_protocols = {"all" if self.ipv6_host else "ipv4"}
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+myhostname = {HOSTNAME}
+mydomain = {DOMAIN}
+myorigin = $myhostname
+mydestination = localhost
+mynetworks = {TRUSTED_CLIENT}/32
+biff = no
+readme_directory = no
+alias_maps =
+alias_database =
+local_recipient_maps = texthash:{etc}/local_recipients
+virtual_alias_maps = texthash:{etc}/virtual_alias
+virtual_mailbox_domains = {DOMAIN}
+virtual_mailbox_base = {self.vmail_dir}
+virtual_mailbox_maps = texthash:{etc}/vmailbox
+virtual_uid_maps = static:{uid}
+virtual_gid_maps = static:{gid}
+virtual_minimum_uid = 1
+default_transport = {no_relay}
+relay_transport = {no_relay}
+message_size_limit = {MAIN_MESSAGE_SIZE_LIMIT}
+smtputf8_enable = yes
+smtpd_banner = $myhostname ESMTP smtpcheck test peer
+smtpd_error_sleep_time = 0
+smtpd_helo_required = yes
+smtpd_delay_reject = no
+smtpd_helo_restrictions = reject_invalid_helo_hostname
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+smtpd_recipient_restrictions = check_recipient_access texthash:{etc}/magic_rcpt
+smtpd_tls_chain_files = {self.key_path}, {self.cert_path}
+smtpd_tls_security_level = may
+smtpd_tls_loglevel = 1
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = {self.sasl_dir}
+smtpd_tls_auth_only = yes
+# values with spaces cannot follow -o in master.cf: named here, used as $name there
+smtpcheck_auth_required = permit_sasl_authenticated,
+    check_client_access static:{{530 5.7.0 Authentication required}}
+"""
+
+    def _master_cf(self) -> str:
+        smtpd = "inet  n       -       n       -       -       smtpd"
+        lines = [f"{HOST}:{self.main_port} {smtpd}"]
+        if self.ipv6_host:
+            lines.append(f"[{self.ipv6_host}]:{self.main_port} {smtpd}")
+        lines += [
+            f"{HOST}:{self.implicit_tls_port} {smtpd}",
+            "  -o smtpd_tls_wrappermode=yes",
+            f"{HOST}:{self.submission_port} {smtpd}",
+            "  -o smtpd_tls_security_level=encrypt",
+            "  -o smtpd_recipient_restrictions=$smtpcheck_auth_required",
+            f"{HOST}:{self.tight_port} {smtpd}",
+            "  -o smtpd_client_connection_count_limit=1",
+            "  -o smtpd_client_event_limit_exceptions=",
+            f"  -o smtpd_recipient_limit={TIGHT_RECIPIENT_LIMIT}",
+            f"  -o message_size_limit={TIGHT_MESSAGE_SIZE_LIMIT}",
+            "  -o smtpd_forbid_unauth_pipelining=yes",
+            "  -o smtpd_forbid_bare_newline=reject",
+            "  -o smtpd_forbid_bare_newline_exclusions=",
+        ]
+        return "\n".join(lines) + "\n" + _SERVICES
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Wait (bounded) until every listener gives its 220 banner."""
+        deadline = time.monotonic() + timeout
+        checks: list[tuple[str, str, int, bool]] = [
+            ("main", HOST, self.main_port, False),
+            ("implicit_tls", HOST, self.implicit_tls_port, True),
+            ("submission", HOST, self.submission_port, False),
+            ("tight", HOST, self.tight_port, False),
+        ]
+        if self.ipv6_host:
+            checks.append(("main (IPv6)", self.ipv6_host, self.main_port, False))
+        for role, host, port, tls in checks:
+            last_error = "not tried"
+            while True:
+                try:
+                    banner = self._probe(host, port, tls)
+                    if banner.startswith(b"220"):
+                        break
+                    last_error = f"banner {banner[:80]!r}"
+                except (OSError, ssl.SSLError) as exc:
+                    last_error = repr(exc)
+                if time.monotonic() >= deadline:
+                    self.stop()
+                    raise PeerError(
+                        f"Postfix {role} listener {host}:{port} not ready after {timeout} s"
+                        f" ({last_error}).\nPostfix log tail:\n{self.log_tail()}"
+                    )
+                time.sleep(0.05)
+
+    def _probe(self, host: str, port: int, tls: bool) -> bytes:
+        with socket.create_connection((host, port), timeout=2) as raw:
+            sock: socket.socket = raw
+            if tls:
+                sock = self.ssl_context().wrap_socket(raw, server_hostname=host)
+            banner = sock.recv(512)
+            # A polite end, so the one-connection tight listener is free again at once.
+            with contextlib.suppress(OSError):
+                sock.sendall(b"QUIT\r\n")
+                sock.recv(512)
+            return banner
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); the master is not our child, so this is fine
+    return True
