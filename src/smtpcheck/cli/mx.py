@@ -124,6 +124,8 @@ def mx(
         result = asyncio.run(resolve_mail_hosts(domain, resolver, timeout))
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
+    except OSError as error:  # e.g. no IPv6 on this machine for --dns [::1]
+        _fail(f"cannot query {server or 'the system resolver'}: {error}", EXIT_DNS_FAILURE)
 
     code = exit_code(result, family)
     where = str(server) if server is not None else "system resolver"
