@@ -223,6 +223,11 @@ def test_address_lookup_failure_exits_3(scripted: Any) -> None:
     assert report["status"] == "mx"
     assert report["deliverable"] is False
     assert report["hosts"][0]["ipv4"]["status"] == "servfail"
+    done = smtpcheck("mx", "broken.test", "--dns", server.server, "--timeout", "2")
+    assert done.returncode == 3
+    assert done.stderr.count("\n") == 1
+    assert "address lookups of broken.test's mail hosts failed" in done.stderr
+    assert "the A lookup of mx.broken.test failed" in " ".join(done.stdout.split())
 
 
 def test_ad_flag_shown_over_ipv6_server(scripted: Any) -> None:

@@ -27,7 +27,7 @@ EPILOG = """\b
 Examples:
   smtpcheck mx fabrikam.com
   smtpcheck mx kate@fabrikam.com              # the domain of an address
-  smtpcheck mx bücher.example --output json   # IDN, looked up as xn--bcher-kva.example
+  smtpcheck mx bücher.example --output json   # IDN: asks for xn--bcher-kva
   smtpcheck mx example.test --dns 127.0.0.1:5353 --timeout 2
   smtpcheck mx example.test --dns [::1]:5353 -6
 
@@ -142,6 +142,12 @@ def mx(
                 f"{result.meaning}{detail}",
                 err=True,
             )
+        elif code == EXIT_DNS_FAILURE:
+            click.echo(
+                f"smtpcheck mx: error: the address lookups of {result.domain}'s mail hosts "
+                "failed (see the warnings)",
+                err=True,
+            )
     sys.exit(code)
 
 
@@ -192,8 +198,7 @@ def to_json(
         "query": {"dns_server": dns_server, "timeout": timeout, "family": family},
         "status": result.status.value,
         "meaning": result.meaning,
-        "deliverable": any(_selected(host.addresses, family) for host in result.hosts)
-        and exit_code(result, family) == EXIT_OK,
+        "deliverable": exit_code(result, family) == EXIT_OK,
         "authenticated": result.authenticated,
         "detail": result.detail,
         "mx_lookup": _lookup_json(result.mx_lookup),
