@@ -32,6 +32,7 @@ from smtpcheck.protocol.events import (
     Sentinel,
 )
 from smtpcheck.protocol.replies import ReplyReader
+from smtpcheck.protocol.server import ServerConnection, ServerEvent
 from smtpcheck.protocol.states import ClientState, ServerState
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "Reply",
     "ReplyReader",
     "Sentinel",
+    "ServerConnection",
+    "ServerEvent",
     "ServerState",
     "bdat_frame",
     "commands",

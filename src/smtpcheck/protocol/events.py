@@ -60,6 +60,7 @@ class AnomalyKind(enum.StrEnum):
     SPACE_AFTER_COLON = "space-after-colon"
     NO_ANGLE_BRACKETS = "no-angle-brackets"
     BAD_ARGUMENT = "bad-argument"
+    UNADVERTISED_EXTENSION = "unadvertised-extension"
 
 
 @dataclass(frozen=True, slots=True)

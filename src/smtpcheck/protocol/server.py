@@ -1,0 +1,486 @@
+"""The server role: client bytes in, `ClientCommand` / message events out; replies out.
+
+The server's own replies drive its mode (`states.SERVER_REPLY`): after it sends 354 the
+bytes are message content until `<CRLF>.<CRLF>`; after 334 the next line is an
+`AuthResponse`; after 220 to STARTTLS the caller must call `start_tls()`. BDAT chunks are
+read by octet count straight after their command line (RFC 3030), whatever the reply.
+
+While a DATA, AUTH or STARTTLS command waits for its reply, `next_event` returns
+`NEED_DATA` without reading further: what follows can only be interpreted once the
+reply is known. Over-long command lines are never buffered: the server emits a
+`ClientCommand` with verb `""` (answer `500 5.5.6 Line too long`) and skips to the next
+LF. Client misbehaviour (early talking, pipelining without PIPELINING, bare LF, 8-bit
+data without BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from smtpcheck.protocol.data import DotReader, LineEndingStats
+from smtpcheck.protocol.errors import LocalProtocolError, quote_bytes
+from smtpcheck.protocol.events import (
+    CONNECTION_CLOSED,
+    NEED_DATA,
+    Anomaly,
+    AnomalyKind,
+    AuthResponse,
+    ChunkEnd,
+    ClientCommand,
+    MessageData,
+    MessageEnd,
+    Reply,
+    Sentinel,
+    format_reply,
+)
+from smtpcheck.protocol.replies import DEFAULT_MAX_LINE_LENGTH
+from smtpcheck.protocol.states import (
+    BATCH_END,
+    HELLO,
+    SERVER_REPLY,
+    Outcome,
+    ServerState,
+    outcome_of,
+)
+
+ServerEvent = ClientCommand | AuthResponse | MessageData | ChunkEnd | MessageEnd | Sentinel
+
+#: RFC 5321 4.5.3.1.4: a command line is at most 512 octets (AUTH may be longer)
+RFC_COMMAND_LINE_LIMIT = 512
+_PATH = re.compile(r"(FROM|TO):([ \t]*)(?:<([^>]*)>|(\S+))(.*)\Z", re.IGNORECASE | re.DOTALL)
+_BDAT = re.compile(r"(\d{1,18})(?:[ \t]+(LAST))?[ \t]*\Z", re.IGNORECASE)
+#: the EHLO keyword a verb or a MAIL/RCPT parameter needs
+_NEEDS = {
+    "STARTTLS": "STARTTLS",
+    "AUTH": "AUTH",
+    "BDAT": "CHUNKING",
+    "SIZE": "SIZE",
+    "SMTPUTF8": "SMTPUTF8",
+    "RET": "DSN",
+    "ENVID": "DSN",
+    "NOTIFY": "DSN",
+    "ORCPT": "DSN",
+}
+_EIGHT_BIT_BODIES = frozenset({"8BITMIME", "BINARYMIME"})
+_PAUSING = frozenset({"DATA", "AUTH", "STARTTLS"})
+
+
+@dataclass(slots=True)
+class _Awaited:
+    """A command the server has not answered yet."""
+
+    verb: str
+    argument: str = ""
+    params: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Transaction:
+    """What the server accepted so far in the current mail transaction."""
+
+    params: dict[str, str | None] | None = None  # MAIL parameters, once MAIL got 2xx
+    recipients: int = 0  # RCPT commands answered 2xx
+    stats: LineEndingStats | None = None  # content seen so far (BDAT spans chunks)
+    anomalies: list[Anomaly] = field(default_factory=list)  # of the message being read
+
+
+class ServerConnection:
+    """Sans-IO SMTP/LMTP server (see the module docstring and docs/protocol-contract.md)."""
+
+    def __init__(
+        self,
+        advertised: Iterable[str] = frozenset(),
+        lmtp: bool = False,
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+    ) -> None:
+        if max_line_length < 64:
+            raise ValueError("max_line_length must be at least 64")
+        #: EHLO keywords the server offers (upper-case); may be changed, e.g. after TLS
+        self.advertised = frozenset(keyword.upper() for keyword in advertised)
+        self.lmtp = lmtp
+        self.max_line_length = max_line_length
+        self.helo_name: str | None = None
+        self.authenticated = False
+        self.tls_active = False
+        self._state = ServerState.GREETING
+        self._buffer = bytearray()
+        self._awaiting: deque[_Awaited] = deque([_Awaited("BANNER")])
+        self._anomalies: list[Anomaly] = []
+        self._transaction = _Transaction()
+        self._dot: DotReader | None = None
+        self._bdat_left = 0
+        self._bdat_size = 0
+        self._bdat_last = False
+        self._message_done = False  # content read; MessageEnd/ChunkEnd not yet returned
+        self._skipping = False  # discarding the rest of an over-long line
+        self._followed: str | None = None  # verb answered while more bytes were waiting
+        self._eof = False
+
+    @property
+    def state(self) -> ServerState:
+        return self._state
+
+    @property
+    def anomalies(self) -> tuple[Anomaly, ...]:
+        """Connection-level anomalies (`buffered-after-starttls`, `truncated`)."""
+        return tuple(self._anomalies)
+
+    @property
+    def awaiting(self) -> tuple[str, ...]:
+        """Verbs of the commands still to be answered, oldest first."""
+        return tuple(awaited.verb for awaited in self._awaiting)
+
+    @property
+    def recipients(self) -> int:
+        """RCPT commands answered 2xx in the current transaction."""
+        return self._transaction.recipients
+
+    @property
+    def buffered_bytes(self) -> int:
+        return len(self._buffer)
+
+    # ---- bytes in ------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the socket; `b""` means the client closed."""
+        if data:
+            if self._state is not ServerState.CLOSED:
+                self._buffer += data
+        else:
+            self._eof = True
+
+    def next_event(self) -> ServerEvent:
+        state = self._state
+        if state is ServerState.CLOSED:
+            return CONNECTION_CLOSED
+        if state is ServerState.TLS:
+            raise LocalProtocolError("call start_tls() after the 220 to STARTTLS")
+        if state is ServerState.DATA:
+            return self._next_data()
+        if state is ServerState.BDAT:
+            return self._next_chunk()
+        if self._awaiting and self._awaiting[-1].verb in _PAUSING:
+            return NEED_DATA
+        return self._next_line()
+
+    def _closed(self, what: str) -> Sentinel:
+        if self._buffer or self._state in (ServerState.DATA, ServerState.BDAT):
+            self._anomalies.append(
+                Anomaly(
+                    AnomalyKind.TRUNCATED,
+                    f"the client closed in the middle of {what}: "
+                    + quote_bytes(bytes(self._buffer)),
+                )
+            )
+        self._buffer.clear()
+        self._state = ServerState.CLOSED
+        return CONNECTION_CLOSED
+
+    def _next_line(self) -> ServerEvent:
+        buffer = self._buffer
+        if self._skipping:
+            end = buffer.find(b"\n")
+            if end < 0:
+                buffer.clear()
+                return self._closed("a line") if self._eof else NEED_DATA
+            del buffer[: end + 1]
+            self._skipping = False
+        limit = self.max_line_length
+        end = buffer.find(b"\n", 0, limit)
+        if end < 0:
+            if len(buffer) >= limit:
+                return self._too_long()
+            if self._eof:
+                return self._closed("a command line")
+            return NEED_DATA
+        line = bytes(buffer[: end + 1])
+        del buffer[: end + 1]
+        if self._state is ServerState.AUTH:
+            return self._auth_line(line)
+        return self._command(line)
+
+    def _too_long(self) -> ClientCommand:
+        head = bytes(self._buffer[:64])
+        self._buffer.clear()
+        self._skipping = True
+        anomalies = [
+            Anomaly(
+                AnomalyKind.LONG_LINE,
+                f"a line longer than {self.max_line_length} octets: {quote_bytes(head, 40)}",
+            )
+        ]
+        self._pipelining(anomalies)
+        self._awaiting.append(_Awaited(""))
+        return ClientCommand("", "", head, anomalies=tuple(anomalies))
+
+    def _line_anomalies(self, line: bytes, anomalies: list[Anomaly]) -> bytes:
+        """The line without its ending; notes bare LF / CR."""
+        if line.endswith(b"\r\n"):
+            content = line[:-2]
+        else:
+            content = line[:-1]
+            anomalies.append(Anomaly(AnomalyKind.BARE_LF, "command line ends with LF, not CRLF"))
+        if b"\r" in content:
+            anomalies.append(Anomaly(AnomalyKind.BARE_CR, "command line contains a bare CR"))
+        return content
+
+    def _auth_line(self, line: bytes) -> AuthResponse:
+        anomalies: list[Anomaly] = []
+        content = self._line_anomalies(line, anomalies)
+        self._awaiting.append(_Awaited("AUTH"))
+        return AuthResponse(content.decode("utf-8", "replace"), line, tuple(anomalies))
+
+    def _command(self, line: bytes) -> ClientCommand:
+        anomalies: list[Anomaly] = []
+        content = self._line_anomalies(line, anomalies)
+        text = content.decode("utf-8", "replace")
+        word, _, argument = text.partition(" ")
+        verb = word.upper()
+        self._pipelining(anomalies)
+        if len(line) > RFC_COMMAND_LINE_LIMIT and verb != "AUTH":
+            anomalies.append(
+                Anomaly(AnomalyKind.LONG_LINE, f"command line of {len(line)} octets (limit 512)")
+            )
+        if not line.isascii() and not (
+            verb in ("MAIL", "RCPT", "VRFY", "EXPN") and "SMTPUTF8" in self.advertised
+        ):
+            anomalies.append(Anomaly(AnomalyKind.EIGHT_BIT, f"8-bit bytes in {verb or 'a line'}"))
+        needed = _NEEDS.get(verb)
+        if needed is not None and needed not in self.advertised:
+            anomalies.append(
+                Anomaly(AnomalyKind.UNADVERTISED_EXTENSION, f"{verb} without {needed} offered")
+            )
+        address: str | None = None
+        params: dict[str, str | None] = {}
+        if verb in ("MAIL", "RCPT"):
+            address, params = self._path(verb, argument, anomalies)
+        self._awaiting.append(_Awaited(verb, argument, params))
+        if verb == "BDAT":
+            self._start_chunk(argument, anomalies)
+        return ClientCommand(verb, argument, line, address, params, tuple(anomalies))
+
+    def _pipelining(self, anomalies: list[Anomaly]) -> None:
+        """Note when this command came before the reply to the previous one."""
+        previous = self._awaiting[-1].verb if self._awaiting else self._followed
+        self._followed = None
+        if previous is None:
+            return
+        if previous == "BANNER":
+            anomalies.append(
+                Anomaly(AnomalyKind.COMMAND_BEFORE_GREETING, "sent before the server's greeting")
+            )
+        elif "PIPELINING" not in self.advertised:
+            anomalies.append(
+                Anomaly(
+                    AnomalyKind.UNADVERTISED_PIPELINING,
+                    f"sent before the reply to {previous or 'a long line'}, PIPELINING not offered",
+                )
+            )
+        elif previous in BATCH_END:
+            anomalies.append(
+                Anomaly(
+                    AnomalyKind.IMPROPER_PIPELINING,
+                    f"sent before the reply to {previous or 'a long line'}, which must end "
+                    "a pipelined group (RFC 2920)",
+                )
+            )
+
+    def _path(
+        self, verb: str, argument: str, anomalies: list[Anomaly]
+    ) -> tuple[str | None, dict[str, str | None]]:
+        match = _PATH.match(argument)
+        keyword = "FROM" if verb == "MAIL" else "TO"
+        if match is None or match[1].upper() != keyword:
+            anomalies.append(
+                Anomaly(AnomalyKind.BAD_ARGUMENT, f"expected {verb} {keyword}:<address>")
+            )
+            return None, {}
+        if match[2]:
+            anomalies.append(
+                Anomaly(AnomalyKind.SPACE_AFTER_COLON, f"space after {keyword}: (RFC 5321 forbids)")
+            )
+        address = match[3]
+        if address is None:
+            address = match[4]
+            anomalies.append(
+                Anomaly(AnomalyKind.NO_ANGLE_BRACKETS, f"{keyword}: address without <>")
+            )
+        params: dict[str, str | None] = {}
+        for word in match[5].split():
+            key, equals, value = word.partition("=")
+            params[key.upper()] = value if equals else None
+            needed = _NEEDS.get(key.upper())
+            if key.upper() == "BODY":
+                needed = "BINARYMIME" if value.upper() == "BINARYMIME" else "8BITMIME"
+            if needed is not None and needed not in self.advertised:
+                anomalies.append(
+                    Anomaly(AnomalyKind.UNADVERTISED_EXTENSION, f"{key.upper()}= without {needed}")
+                )
+        return address, params
+
+    # ---- message content -----------------------------------------------------------
+
+    def _start_chunk(self, argument: str, anomalies: list[Anomaly]) -> None:
+        match = _BDAT.match(argument.strip())
+        if match is None:
+            anomalies.append(Anomaly(AnomalyKind.BAD_ARGUMENT, "expected BDAT <size> [LAST]"))
+            return
+        self._bdat_size = self._bdat_left = int(match[1])
+        self._bdat_last = match[2] is not None
+        self._awaiting.pop()  # answered after the chunk: re-queued by _end_message
+        if self._transaction.stats is None:
+            self._transaction.stats = LineEndingStats()
+        self._state = ServerState.BDAT
+
+    def _next_chunk(self) -> ServerEvent:
+        left = self._bdat_left
+        if left == 0:
+            return self._end_message()
+        take = min(left, len(self._buffer))
+        if take == 0:
+            return self._closed("a BDAT chunk") if self._eof else NEED_DATA
+        data = bytes(self._buffer[:take])
+        del self._buffer[:take]
+        self._bdat_left = left - take
+        assert self._transaction.stats is not None
+        self._transaction.stats.feed(data)
+        return MessageData(data)
+
+    def _next_data(self) -> ServerEvent:
+        if self._message_done:
+            return self._end_message()
+        assert self._dot is not None
+        content, consumed, ended = self._dot.process(self._buffer)
+        if consumed:
+            del self._buffer[:consumed]
+        if ended:
+            self._message_done = True
+            return MessageData(content) if content else self._end_message()
+        if content:
+            return MessageData(content)
+        return self._closed("the message") if self._eof else NEED_DATA
+
+    def _end_message(self) -> ChunkEnd | MessageEnd:
+        transaction = self._transaction
+        self._state = ServerState.COMMAND
+        self._message_done = False
+        if self._dot is None and not self._bdat_last:
+            self._awaiting.append(_Awaited("BDAT"))
+            return ChunkEnd(self._bdat_size)
+        anomalies = transaction.anomalies
+        if self._dot is not None:
+            anomalies.extend(self._dot.finish())
+            eight_bit = self._dot.stats.eight_bit
+            self._dot = None
+        else:
+            assert transaction.stats is not None
+            anomalies.extend(transaction.stats.finish())
+            eight_bit = transaction.stats.eight_bit
+        params = transaction.params or {}
+        declared = (params.get("BODY") or "").upper() in _EIGHT_BIT_BODIES
+        if eight_bit and not declared and "SMTPUTF8" not in params:
+            anomalies.append(
+                Anomaly(
+                    AnomalyKind.EIGHT_BIT_WITHOUT_8BITMIME,
+                    "8-bit bytes in the message, MAIL FROM had no BODY=8BITMIME or SMTPUTF8",
+                )
+            )
+        count = max(1, transaction.recipients) if self.lmtp else 1
+        self._awaiting.extend(_Awaited("EOD") for _ in range(count))
+        transaction.stats = None
+        transaction.anomalies = []
+        self._bdat_last = False
+        return MessageEnd(tuple(anomalies))
+
+    # ---- bytes out -----------------------------------------------------------------
+
+    def send(self, reply: Reply) -> bytes:
+        """The wire form of `reply` (multi-line formatted); moves the server's state."""
+        if self._state is ServerState.CLOSED:
+            raise LocalProtocolError("cannot reply: the connection is closed")
+        wire = format_reply(reply.code, reply.lines)
+        if not self._awaiting:
+            if reply.code != 421:
+                raise LocalProtocolError(
+                    f"no command is waiting for a reply ({self._state.value}); "
+                    "only 421 may be sent unprompted"
+                )
+            self._state = ServerState.CLOSED
+            return wire
+        awaited = self._awaiting.popleft()
+        outcome = outcome_of(reply.code)
+        self._after_reply(awaited, outcome)
+        if reply.code == 421:
+            self._state = ServerState.CLOSED
+            self._awaiting.clear()
+        elif self._state not in (ServerState.DATA, ServerState.BDAT):
+            self._state = SERVER_REPLY.get((awaited.verb, outcome), ServerState.COMMAND)
+            if self._state is ServerState.CLOSED:
+                self._awaiting.clear()
+            elif self._state is ServerState.DATA:
+                self._start_data(awaited)
+            elif self._buffer and self._state is ServerState.COMMAND:
+                self._followed = awaited.verb
+        return wire
+
+    def _start_data(self, awaited: _Awaited) -> None:
+        self._dot = DotReader()
+        if self._buffer:
+            self._transaction.anomalies.append(
+                Anomaly(
+                    AnomalyKind.IMPROPER_PIPELINING,
+                    "message content sent before the 354 reply to DATA",
+                )
+            )
+
+    def _after_reply(self, awaited: _Awaited, outcome: Outcome) -> None:
+        verb = awaited.verb
+        success = outcome is Outcome.SUCCESS
+        transaction = self._transaction
+        if verb in HELLO and success:
+            self.helo_name = awaited.argument.strip() or None
+            self._transaction = _Transaction()
+        elif verb == "MAIL" and success:
+            self._transaction = _Transaction(params=awaited.params)
+        elif verb == "RCPT" and success:
+            transaction.recipients += 1
+        elif verb == "RSET" and success:
+            self._transaction = _Transaction()
+        elif verb == "BDAT" and not success:
+            transaction.stats = None
+        elif verb == "AUTH" and success:
+            self.authenticated = True
+        elif verb == "EOD" and not any(a.verb == "EOD" for a in self._awaiting):
+            self._transaction = _Transaction()
+
+    def start_tls(self) -> bytes:
+        """Call after sending 220 to STARTTLS, before the handshake.
+
+        Returns (and records as `buffered-after-starttls`) the bytes the client sent
+        after STARTTLS in clear text: they must be discarded, never executed under TLS
+        (CVE-2011-0411). The session restarts: EHLO is needed again.
+        """
+        if self._state is not ServerState.TLS:
+            raise LocalProtocolError(
+                f"start_tls() needs a 220 reply to STARTTLS first ({self._state.value})"
+            )
+        leftover = bytes(self._buffer)
+        self._buffer.clear()
+        if leftover:
+            self._anomalies.append(
+                Anomaly(
+                    AnomalyKind.BUFFERED_AFTER_STARTTLS,
+                    f"{len(leftover)} bytes sent after STARTTLS before the TLS handshake "
+                    f"(command injection attempt?): {quote_bytes(leftover)}",
+                )
+            )
+        self._state = ServerState.COMMAND
+        self._transaction = _Transaction()
+        self.helo_name = None
+        self.authenticated = False
+        self.tls_active = True
+        self._followed = None
+        return leftover
