@@ -31,27 +31,36 @@ def postfix(request: pytest.FixtureRequest) -> Iterator[PostfixPeer]:
     SASL `sasl_user`/`sasl_password` = alice@example.test / secret. Certificate:
     `cert_path` (== `ca_file`), `ssl_context()`. Mail: `maildir(user)`,
     `messages(user)`, `wait_for_delivery(user, match, timeout)`. Log: `log_path`,
-    `log_tail()`. The run folder is kept when a test failed (its path is printed).
+    `log_tail()`. When a test failed, the run folder is kept (its path is printed)
+    until the next session starts.
     """
+    problem = ""
     try:
         peer = PostfixPeer()
     except PeerNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
     except PeerError as exc:
-        pytest.fail(f"cannot set up the Postfix test peer: {exc}", pytrace=False)
+        problem = f"cannot set up the Postfix test peer: {exc}"
+    if problem:  # failed outside the except block: no chained traceback noise
+        pytest.fail(problem, pytrace=False)
     atexit.register(peer.stop)  # also on an interrupted session
     try:
         peer.start()
     except PeerError as exc:
+        problem = f"the Postfix test peer did not start: {exc}"
+    if problem:
         peer.stop()
-        pytest.fail(f"the Postfix test peer did not start: {exc}", pytrace=False)
+        pytest.fail(problem, pytrace=False)
     try:
         yield peer
     finally:
         peer.stop()
         atexit.unregister(peer.stop)
         if request.session.testsfailed or os.environ.get("SMTPCHECK_KEEP_PEERS"):
-            print(f"\nPostfix test peer run folder kept: {peer.dir}")
+            # kept for post-mortems; the next session deletes it
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"Postfix test peer run folder kept: {peer.dir}")
         else:
             peer.remove()
 
@@ -62,7 +71,8 @@ def swaks() -> str:
     try:
         return find_program("swaks")
     except PeerNotInstalled as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

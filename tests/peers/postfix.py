@@ -612,10 +612,11 @@ smtpcheck_auth_required = permit_sasl_authenticated,
                 except (OSError, ssl.SSLError) as exc:
                     last_error = repr(exc)
                 if time.monotonic() >= deadline:
+                    tail = self.log_tail()
                     self.stop()
                     raise PeerError(
                         f"Postfix {role} listener {host}:{port} not ready after {timeout} s"
-                        f" ({last_error}).\nPostfix log tail:\n{self.log_tail()}"
+                        f" ({last_error}).\nPostfix log tail:\n{tail}"
                     )
                 time.sleep(0.05)
 
