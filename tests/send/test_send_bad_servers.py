@@ -7,6 +7,7 @@ that names the step, keep the transcript so far, and never show a traceback.
 from __future__ import annotations
 
 import pytest
+
 from clirun import run_cli
 
 CASES = [
@@ -24,8 +25,16 @@ CASES = [
 def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
     server = bad_server(behaviour, interval=0.2)
     host, port = server.address
-    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
-                     "--timeout", "2s", timeout=30)
+    result = run_cli(
+        "send",
+        "--server",
+        f"{host}:{port}",
+        "--to",
+        "a@example.test",
+        "--timeout",
+        "2s",
+        timeout=30,
+    )
     assert result.code == code, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
@@ -33,16 +42,26 @@ def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
     assert errors[0].startswith(f"*** {step}:"), errors
     assert words in errors[0]
     if behaviour != "no-banner":
-        assert any(line.startswith("<") or line.startswith(" ->")
-                   for line in result.stdout.splitlines()), "transcript so far is missing"
+        assert any(
+            line.startswith("<") or line.startswith(" ->") for line in result.stdout.splitlines()
+        ), "transcript so far is missing"
 
 
 def test_connection_refused_names_connect(bad_server):
     server = bad_server("no-banner")
     host, port = server.address
     server.stop()
-    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
-                     "--timeout", "2s", "--output", "json")
+    result = run_cli(
+        "send",
+        "--server",
+        f"{host}:{port}",
+        "--to",
+        "a@example.test",
+        "--timeout",
+        "2s",
+        "--output",
+        "json",
+    )
     assert result.code == 2
     failed = result.report["steps"][-1]
     assert failed["name"] == "connect" and failed["status"] == "fail"
@@ -58,17 +77,34 @@ def test_scripted_rcpt_421_and_closed(bad_server):
     ]
     server = bad_server("scripted", steps=steps)
     host, port = server.address
-    result = run_cli("send", "--server", f"{host}:{port}", "--to", "a@example.test",
-                     "--timeout", "2s", "--output", "json")
+    result = run_cli(
+        "send",
+        "--server",
+        f"{host}:{port}",
+        "--to",
+        "a@example.test",
+        "--timeout",
+        "2s",
+        "--output",
+        "json",
+    )
     assert result.code == 24
     assert result.step("rcpt")["reply"]["code"] == 421
 
 
 def test_bad_usage_is_one_line(tmp_path):
-    result = run_cli("send", "--server", "127.0.0.1:2", "--to", "a@example.test",
-                     "--quit-after", "nowhere")
+    result = run_cli(
+        "send", "--server", "127.0.0.1:2", "--to", "a@example.test", "--quit-after", "nowhere"
+    )
     assert result.code == 1
     assert result.stderr.strip().count("\n") == 0 and "--quit-after" in result.stderr
-    missing = run_cli("send", "--server", "127.0.0.1:2", "--to", "a@example.test",
-                      "--data", f"@{tmp_path}/missing.eml")
+    missing = run_cli(
+        "send",
+        "--server",
+        "127.0.0.1:2",
+        "--to",
+        "a@example.test",
+        "--data",
+        f"@{tmp_path}/missing.eml",
+    )
     assert missing.code == 1 and "Traceback" not in missing.stdout + missing.stderr

@@ -13,19 +13,43 @@ def _server(postfix, port_name: str = "main") -> str:
 
 def _send(postfix, *args: str, port: str = "main", json_out: bool = True):
     extra = ["--output", "json"] if json_out else []
-    return run_cli("send", "--server", _server(postfix, port), "--ehlo", "client.example.test",
-                   "--timeout", "20s", *extra, *args)
+    return run_cli(
+        "send",
+        "--server",
+        _server(postfix, port),
+        "--ehlo",
+        "client.example.test",
+        "--timeout",
+        "20s",
+        *extra,
+        *args,
+    )
 
 
 def test_delivery_lands_in_mailbox(postfix):
     marker = uuid.uuid4().hex
-    result = _send(postfix, "--from", "chris@contoso.test", "--to", "alice@example.test",
-                   "--header", f"X-Test-Marker: {marker}")
+    result = _send(
+        postfix,
+        "--from",
+        "chris@contoso.test",
+        "--to",
+        "alice@example.test",
+        "--header",
+        f"X-Test-Marker: {marker}",
+    )
     assert result.code == 0, result.stdout + result.stderr
     report = result.report
     assert report["schema"] == "smtpcheck.report/1"
     assert [s["name"] for s in report["steps"]] == [
-        "connect", "banner", "ehlo", "mail", "rcpt", "data", "eod", "quit"]
+        "connect",
+        "banner",
+        "ehlo",
+        "mail",
+        "rcpt",
+        "data",
+        "eod",
+        "quit",
+    ]
     assert result.step("eod")["reply"]["code"] == 250
     assert result.step("eod")["reply"]["enhanced_status"] == "2.0.0"
     delivery = postfix.wait_for_delivery("alice", marker)
@@ -36,8 +60,7 @@ def test_delivery_lands_in_mailbox(postfix):
 
 
 def test_text_transcript_has_markers_and_meaning(postfix):
-    result = _send(postfix, "--to", "alice@example.test", "--quit-after", "rcpt",
-                   json_out=False)
+    result = _send(postfix, "--to", "alice@example.test", "--quit-after", "rcpt", json_out=False)
     assert result.code == 0, result.stdout
     lines = result.stdout.splitlines()
     assert any(line.startswith("<-  220 ") for line in lines)
@@ -88,9 +111,18 @@ def test_authentication_required_530(postfix):
 
 
 def test_wrong_password_535(postfix):
-    result = _send(postfix, "--tls", "--auth", "--auth-user", postfix.sasl_user,
-                   "--auth-password", "wrong-password-xyz", "--to", "bob@example.test",
-                   port="submission")
+    result = _send(
+        postfix,
+        "--tls",
+        "--auth",
+        "--auth-user",
+        postfix.sasl_user,
+        "--auth-password",
+        "wrong-password-xyz",
+        "--to",
+        "bob@example.test",
+        port="submission",
+    )
     assert result.code == 28
     reply = result.step("auth")["reply"]
     assert (reply["code"], reply["enhanced_status"]) == (535, "5.7.8")
@@ -101,10 +133,23 @@ def test_right_password_235_and_secrets_hidden(postfix, tmp_path):
     marker = uuid.uuid4().hex
     log = tmp_path / "session.log"
     for mechanism in ("PLAIN", "LOGIN"):
-        result = _send(postfix, "--tls", "--auth", mechanism, "--auth-user", postfix.sasl_user,
-                       "--auth-password", postfix.sasl_password, "--to", "bob@example.test",
-                       "--header", f"X-Test-Marker: {marker}-{mechanism}",
-                       "--log-file", str(log), port="submission")
+        result = _send(
+            postfix,
+            "--tls",
+            "--auth",
+            mechanism,
+            "--auth-user",
+            postfix.sasl_user,
+            "--auth-password",
+            postfix.sasl_password,
+            "--to",
+            "bob@example.test",
+            "--header",
+            f"X-Test-Marker: {marker}-{mechanism}",
+            "--log-file",
+            str(log),
+            port="submission",
+        )
         assert result.code == 0, result.stdout
         assert result.step("auth")["reply"]["code"] == 235
         postfix.wait_for_delivery("bob", f"{marker}-{mechanism}")
@@ -133,7 +178,9 @@ def test_partial_rejection_is_visible(postfix):
     assert result.code == 0
     report = result.report
     assert report["data"]["recipients"] == {
-        "accepted": ["alice@example.test"], "rejected": ["nosuchuser@example.test"]}
+        "accepted": ["alice@example.test"],
+        "rejected": ["nosuchuser@example.test"],
+    }
     assert any(f["code"] == "partial-rcpt" for f in report["findings"])
 
 
@@ -146,15 +193,34 @@ def test_size_limit_552(postfix):
 
 
 def test_starttls_self_signed_fails_verification_then_passes_with_ca(postfix):
-    bad = _send(postfix, "--tls", "--tls-verify", "--tls-sni", "mx.example.test",
-                "--to", "alice@example.test", "--quit-after", "tls")
+    bad = _send(
+        postfix,
+        "--tls",
+        "--tls-verify",
+        "--tls-sni",
+        "mx.example.test",
+        "--to",
+        "alice@example.test",
+        "--quit-after",
+        "tls",
+    )
     assert bad.code == 29
     failed = [s for s in bad.report["steps"] if s["status"] == "fail"][-1]
     assert failed["name"] == "tls"
     assert "self-signed" in failed["detail"] or "self signed" in failed["detail"]
-    good = _send(postfix, "--tls", "--tls-verify", "--tls-ca", str(postfix.ca_file),
-                 "--tls-sni", "mx.example.test", "--to", "alice@example.test",
-                 "--quit-after", "tls")
+    good = _send(
+        postfix,
+        "--tls",
+        "--tls-verify",
+        "--tls-ca",
+        str(postfix.ca_file),
+        "--tls-sni",
+        "mx.example.test",
+        "--to",
+        "alice@example.test",
+        "--quit-after",
+        "tls",
+    )
     assert good.code == 0, good.stdout
     tls = good.step("tls")["data"]
     assert tls["verified"] is True and tls["version"].startswith("TLSv1")
@@ -163,17 +229,34 @@ def test_starttls_self_signed_fails_verification_then_passes_with_ca(postfix):
 
 def test_implicit_tls_on_wrapper_port(postfix):
     marker = uuid.uuid4().hex
-    result = _send(postfix, "--tls-on-connect", "--to", "alice@example.test",
-                   "--header", f"X-Test-Marker: {marker}", port="implicit_tls")
+    result = _send(
+        postfix,
+        "--tls-on-connect",
+        "--to",
+        "alice@example.test",
+        "--header",
+        f"X-Test-Marker: {marker}",
+        port="implicit_tls",
+    )
     assert result.code == 0, result.stdout
     assert result.step("connect")["data"]["tls"]["version"].startswith("TLSv1")
     postfix.wait_for_delivery("alice", marker)
 
 
 def test_dsn_parameters_used_when_offered(postfix):
-    result = _send(postfix, "--from", "alice@example.test", "--to", "bob@example.test",
-                   "--dsn-notify", "success,failure", "--dsn-ret", "hdrs",
-                   "--dsn-envid", "smtpcheck-envid-1")
+    result = _send(
+        postfix,
+        "--from",
+        "alice@example.test",
+        "--to",
+        "bob@example.test",
+        "--dsn-notify",
+        "success,failure",
+        "--dsn-ret",
+        "hdrs",
+        "--dsn-envid",
+        "smtpcheck-envid-1",
+    )
     assert result.code == 0, result.stdout
     assert "RET=HDRS" in result.step("mail")["command"]
     assert "ENVID=smtpcheck-envid-1" in result.step("mail")["command"]
@@ -184,16 +267,34 @@ def test_dsn_parameters_used_when_offered(postfix):
 
 def test_ipv6_loopback(postfix):
     assert postfix.ipv6_host, "this machine has no usable ::1"
-    result = run_cli("send", "-6", "--server", f"[::1]:{postfix.main_port}", "--ehlo",
-                     "client.example.test", "--to", "alice@example.test", "--quit-after",
-                     "ehlo", "--output", "json")
+    result = run_cli(
+        "send",
+        "-6",
+        "--server",
+        f"[::1]:{postfix.main_port}",
+        "--ehlo",
+        "client.example.test",
+        "--to",
+        "alice@example.test",
+        "--quit-after",
+        "ehlo",
+        "--output",
+        "json",
+    )
     assert result.code == 0, result.stdout
     assert result.step("connect")["data"]["peer"][0] == "::1"
 
 
 def test_source_address(postfix):
-    result = _send(postfix, "--local-interface", "127.0.0.2", "--to", "someone@remote.test",
-                   "--quit-after", "rcpt")
+    result = _send(
+        postfix,
+        "--local-interface",
+        "127.0.0.2",
+        "--to",
+        "someone@remote.test",
+        "--quit-after",
+        "rcpt",
+    )
     # 127.0.0.2 is in mynetworks: relaying is allowed (the "Local only" transport then
     # refuses the domain with 550 5.1.1, which shows the relay check itself passed).
     assert result.step("connect")["data"]["local"][0] == "127.0.0.2"

@@ -8,6 +8,7 @@ one clear line and the knowledge layer can explain it.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import ssl
 from enum import StrEnum
@@ -75,6 +76,8 @@ def describe_os_error(exc: BaseException) -> str:
         return f"TLS error: {exc.reason or exc}"
     if isinstance(exc, socket.gaierror):
         return f"name not found: {exc.strerror or exc}"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno).lower()
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower() if exc.strerror[0].isupper() else exc.strerror
     return str(exc) or type(exc).__name__

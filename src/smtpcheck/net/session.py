@@ -25,6 +25,8 @@ from smtpcheck.protocol import (
 )
 
 READ_SIZE = 65536
+#: how much of an incomplete reply is kept to show when a step fails
+PARTIAL_SHOWN = 8192
 
 #: gives the one-line meaning of a reply at a step (from knowledge/), or None
 Annotator = Callable[[Reply, str], str | None]
@@ -52,6 +54,7 @@ class SmtpSession:
         self.local: tuple[str, int] | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._partial = bytearray()  # bytes of a reply not yet complete, for the transcript
 
     @property
     def under_tls(self) -> bool:
@@ -138,6 +141,7 @@ class SmtpSession:
             except ProtocolError as exc:
                 raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
             if isinstance(event, Reply):
+                self._partial.clear()
                 return event
             if event is CONNECTION_CLOSED:
                 raise self._fail(step, FailureKind.CLOSED, "the server closed the connection")
@@ -146,6 +150,8 @@ class SmtpSession:
                 data = await self._reader.read(READ_SIZE)
             except (OSError, ssl.SSLError) as exc:
                 raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+            if len(self._partial) < PARTIAL_SHOWN:
+                self._partial += data[: PARTIAL_SHOWN - len(self._partial)]
             self.protocol.receive_data(data)
 
     async def write(self, data: bytes, step: str, *, shown: bytes | None = None) -> None:
@@ -238,5 +244,9 @@ class SmtpSession:
             pass
 
     def _fail(self, step: str, kind: FailureKind, message: str) -> SessionError:
+        if self._partial:
+            # What the server had said before it stalled or broke the protocol.
+            self.transcript.received(bytes(self._partial), tls=self.under_tls, unexpected=True)
+            self._partial.clear()
         self.transcript.error(f"{step}: {message}", tls=self.under_tls)
         return SessionError(step, kind, message)

@@ -126,7 +126,9 @@ class SendRun:
                 return await self._run_on(target, message)
             except SessionError as exc:
                 if exc.step == "connect" and index + 1 < len(targets):
-                    self.transcript.note(f"Trying the next mail host after: {exc.message}")
+                    failed = self.report.steps[-1]
+                    failed.status, failed.detail = Status.WARN, exc.message
+                    self.transcript.note("Trying the next mail host")
                     continue
                 return self._session_failed(exc)
             except StopSession as stop:
@@ -137,7 +139,11 @@ class SendRun:
         return ExitCode.CONNECT  # pragma: no cover - resolve_targets never returns []
 
     def _session_failed(self, exc: SessionError) -> ExitCode:
-        step = self._step(exc.step, f"{exc.step} failed")
+        last = self.report.steps[-1] if self.report.steps else None
+        if last is not None and last.name == exc.step and last.status is Status.INFO:
+            step = last  # the step that was under way when it failed
+        else:
+            step = self._step(exc.step, f"{exc.step} failed")
         step.status = Status.FAIL
         step.detail = exc.message
         step.explanation = failure_explanation(None, exc.step, self.options.lang, exc.kind)
