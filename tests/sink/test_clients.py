@@ -74,11 +74,22 @@ def test_auth_login_and_implicit_tls(make_sink) -> None:
     assert stored["auth"]["mechanism"] == "LOGIN" and stored["tls"] is not None
 
 
-def test_lmtp_one_reply_per_recipient(make_sink) -> None:
+def test_lmtp_one_reply_per_recipient(make_sink, raw) -> None:
+    # smtplib.LMTP reads a single reply after the data, so speak LMTP by hand.
     sink = make_sink(lmtp=True)
-    with smtplib.LMTP("127.0.0.1", sink.port, timeout=10) as client:
-        refused = client.send_message(message("lmtp"), "a@client.test", ["x@s.test", "y@s.test"])
-        assert refused == {}
+    client = raw(sink.port)
+    client.reply()
+    assert client.cmd("EHLO c.test")[0] == 500
+    assert client.cmd("LHLO c.test")[0] == 250
+    client.cmd("MAIL FROM:<a@c.test>")
+    client.cmd("RCPT TO:<x@s.test>")
+    client.cmd("RCPT TO:<y@s.test>")
+    assert client.cmd("DATA")[0] == 354
+    first = client.cmd(b"Subject: lmtp\r\n\r\nbody\r\n.")
+    second = client.reply()
+    assert first[0] == second[0] == 250
+    assert "<x@s.test>" in first[1][0] and "<y@s.test>" in second[1][0]
+    assert client.cmd("QUIT")[0] == 221
     assert wait_for(sink.messages)[0]["protocol"] == "LMTP"
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from smtpcheck.protocol.events import (
     Anomaly, AuthResponse, ChunkEnd, ClientCommand, MessageData, MessageEnd,
 )
+from smtpcheck.protocol.states import ServerState
 from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
 from smtpcheck.sink.personas import exchange_date
 from smtpcheck.sink.rules import Rule, parse_reply
@@ -65,7 +66,6 @@ class CommandHandlers:
         self.chunks: list[bytes] = []
         self.size = 0
         self.too_big = False
-        self.in_data = False
         self.tx_anomalies: list[dict[str, str]] = []
         self.auth_mechanism: str | None = None
         self.auth_secret_pending = False
@@ -75,7 +75,7 @@ class CommandHandlers:
         return self.mail_from is not None
 
     def conn_in_data(self) -> bool:
-        return self.in_data
+        return self.conn.state in (ServerState.DATA, ServerState.BDAT)
 
     def fields(self, **extra: Any) -> dict[str, Any]:
         now = time.time()
@@ -141,6 +141,10 @@ class CommandHandlers:
                 self.note(anomaly)
             return self.on_message_end()
         if isinstance(event, ChunkEnd):
+            if not self.recipients:
+                self.bad_command("bad_sequence", detail="no valid recipients")
+                self.reset_transaction()
+                return None
             if self.too_big:
                 return self.respond("BDAT", None, "size_data", self.reset_transaction)
             return self.respond("BDAT", None, self.persona.reply("bdat_ok", **self.fields()))
@@ -291,18 +295,16 @@ class CommandHandlers:
             self.bad_command("bad_sequence", detail="no valid recipients")
             return None
 
-        def accepted() -> None:
-            self.in_data = True
-
-        return self.respond("DATA", self.recipients, "data_go", accepted)
+        return self.respond("DATA", self.recipients, "data_go")
 
     def on_bdat(self, event: ClientCommand) -> Pending:
-        # The core reads the chunk by its octet count; we answer at ChunkEnd/MessageEnd.
-        self.in_data = True
+        # A valid BDAT: the core reads the chunk by its octet count and we answer at
+        # ChunkEnd/MessageEnd. An invalid one is still waiting for its reply.
+        if self.conn.state is not ServerState.BDAT:
+            self.bad_command("syntax", detail="BDAT size [LAST]")
         return None
 
     def on_message_end(self) -> Pending:
-        self.in_data = False
         if not self.recipients:
             self.bad_command("bad_sequence", detail="no valid recipients")
             self.reset_transaction()
@@ -316,10 +318,6 @@ class CommandHandlers:
 
     async def store_message(self, rule: Rule | None) -> None:
         data = b"".join(self.chunks)
-        if b"\x80" <= max(data, default=0).to_bytes(1, "big") and not self._eight_bit_ok():
-            if not any(a["kind"] == "eight-bit-without-8bitmime" for a in self.tx_anomalies):
-                self.note(Anomaly("eight-bit-without-8bitmime",
-                                  "8-bit data without BODY=8BITMIME or SMTPUTF8"))
         protocol = ("LMTP" if self.config.lmtp else "ESMTP") + ("S" if self.tls else "") + (
             "A" if self.auth else "")
         envelope = Envelope(
@@ -357,10 +355,6 @@ class CommandHandlers:
         else:
             self.send_text(text)
 
-    def _eight_bit_ok(self) -> bool:
-        body = (self.mail_params.get("BODY") or "").upper()
-        return body in ("8BITMIME", "BINARYMIME") or "SMTPUTF8" in self.mail_params
-
     def on_rset(self, event: ClientCommand) -> Pending:
         return self.respond("RSET", None, "rset", self.reset_transaction)
 
@@ -396,10 +390,10 @@ class CommandHandlers:
                 return
         else:
             self.say("starttls_go")
-        leftover = self.conn.start_tls()
-        if leftover:
-            self.note(Anomaly("data-after-starttls",
-                              f"{len(leftover)} bytes sent in the same packet as STARTTLS"))
+        seen = len(self.conn.anomalies)
+        self.conn.start_tls()  # discards what came in clear after STARTTLS (CVE-2011-0411)
+        for anomaly in self.conn.anomalies[seen:]:
+            self.note(anomaly)
         assert self.transport is not None
         if self.rules.starttls_fail:
             self.transport.write(TLS_ALERT_HANDSHAKE_FAILURE)

@@ -138,6 +138,9 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         was_closed, self.closed = self.closed, True
         if self.in_transaction() and not was_closed:
             self.note(Anomaly("incomplete-transaction", "client disconnected mid-transaction"))
+        for anomaly in self.conn.anomalies:
+            if anomaly.kind != "buffered-after-starttls":  # noted when it happened
+                self.note(anomaly)
         self.server.sessions.discard(self)
         from smtpcheck.sink.store import SessionRecord
 
