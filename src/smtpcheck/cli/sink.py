@@ -158,9 +158,8 @@ def build_config(options: dict[str, Any]) -> SinkConfig:
         if tls_host != host:
             raise ConfigError("--tls-listen must use the same host as --listen")
     persona = get_persona(options["persona"])
-    size = options["max_size"] or persona.size or Limits().max_message_size
     limits = Limits(
-        max_message_size=size,
+        max_message_size=options["max_size"],
         max_recipients=options["max_recipients"],
         max_connections=options["max_connections"],
         max_line_length=options["max_line_length"],

@@ -16,6 +16,7 @@ from smtpcheck.sink.personas import Persona, get_persona
 from smtpcheck.sink.rules import RuleSet
 
 DEFAULT_PORT = 2525
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -26,7 +27,7 @@ class ConfigError(ValueError):
 class Limits:
     """Limits the server enforces, each with its proper reply."""
 
-    max_message_size: int = 10 * 1024 * 1024  # advertised in SIZE; 552 5.3.4 beyond
+    max_message_size: int | None = None  # SIZE; None: the persona's, else 10 MiB; 552 beyond
     max_recipients: int = 100  # 452 4.5.3 for the one too many
     max_connections: int = 100  # 421 4.7.0 at connect beyond
     max_line_length: int = 4096  # 500 5.5.2 for a command line over it (RFC says 512/1000)
@@ -109,8 +110,13 @@ class SinkConfig:
             )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("--tls-cert and --tls-key go together")
-        if self.limits.max_message_size <= 0 or self.limits.max_recipients <= 0:
+        if self.max_message_size <= 0 or self.limits.max_recipients <= 0:
             raise ConfigError("size and recipient limits must be positive")
+
+    @property
+    def max_message_size(self) -> int:
+        """The size limit in force: the user's, else the persona's, else 10 MiB."""
+        return self.limits.max_message_size or self.persona.size or DEFAULT_MAX_SIZE
 
     @property
     def cert_dir(self) -> Path:

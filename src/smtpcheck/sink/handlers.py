@@ -93,7 +93,7 @@ class CommandHandlers:
     def ehlo_keywords(self) -> list[str]:
         words = []
         for keyword in self.persona.keywords:
-            word = keyword.replace("{size}", str(self.config.limits.max_message_size))
+            word = keyword.replace("{size}", str(self.config.max_message_size))
             name = word.split()[0].upper()
             if not self.persona.fixed:
                 if name == "STARTTLS" and (self.tls is not None or not self.tls_available()):
@@ -119,7 +119,7 @@ class CommandHandlers:
         if isinstance(event, MessageData):
             if not self.too_big:
                 self.size += len(event.data)
-                if self.size > self.config.limits.max_message_size:
+                if self.size > self.config.max_message_size:
                     self.too_big, self.chunks = True, []
                 else:
                     self.chunks.append(event.data)
@@ -259,7 +259,7 @@ class CommandHandlers:
             self.bad_command("param", detail=f"BODY={body}")
             return None
         declared = event.params.get("SIZE")
-        if declared and declared.isdigit() and int(declared) > self.config.limits.max_message_size:
+        if declared and declared.isdigit() and int(declared) > self.config.max_message_size:
             return self.respond("MAIL", [event.address], "size_declared")
         address, params = event.address, dict(event.params)
 

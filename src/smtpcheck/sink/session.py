@@ -135,8 +135,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             self.timer.cancel()
         if self.task is not None and not self.task.done():
             self.task.cancel()
-        was_closed, self.closed = self.closed, True
-        if self.in_transaction() and not was_closed:
+        self.closed = True
+        if self.in_transaction():
             self.note(Anomaly("incomplete-transaction", "client disconnected mid-transaction"))
         for anomaly in self.conn.anomalies:
             if anomaly.kind != "buffered-after-starttls":  # noted when it happened
