@@ -138,6 +138,9 @@ class ClientConnection:
         """The next complete `Reply`, `NEED_DATA`, or `CONNECTION_CLOSED`."""
         if self._error is not None:
             raise self._error
+        if self._state is ClientState.TLS:
+            # whatever follows the 220 is not for us: start_tls() hands it over
+            return NEED_DATA
         try:
             reply = self._reader.next_reply()
         except RemoteProtocolError as exc:
