@@ -19,7 +19,7 @@ from smtpcheck.net.transcript import Direction, Transcript
 from smtpcheck.protocol import Reply, commands, parse_ehlo
 from smtpcheck.protocol.sasl import MECHANISMS, Credentials, choose_mechanism
 from smtpcheck.report.model import Finding, Report, Status, Step, TranscriptLine
-from smtpcheck.scenarios.annotate import failure_explanation, reply_info
+from smtpcheck.scenarios.annotate import failure_explanation, reply_info, short_meaning
 from smtpcheck.scenarios.message import MessageSourceError, MessageSpec, build_message
 from smtpcheck.scenarios.send_options import (
     QUIT_POINTS,
@@ -158,7 +158,10 @@ class SendRun:
         context = build_context(opts.tls) if opts.tls_mode != TlsMode.NONE else None
         sni = opts.tls.sni or (target.mx_host or target.host)
         self.session = session = SmtpSession(
-            self.transcript, timeout=opts.timeout, show_secrets=opts.show_secrets
+            self.transcript,
+            timeout=opts.timeout,
+            show_secrets=opts.show_secrets,
+            annotator=lambda reply, step: short_meaning(reply, step, opts.lang),
         )
         step = self._step("connect", f"Connect to {target.host} port {target.port}")
         started = time.monotonic()
