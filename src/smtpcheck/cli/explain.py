@@ -112,7 +112,10 @@ def _reply_lines(explanation: Explanation, lang: str) -> list[Line]:
     if explanation.enhanced_info is not None:
         lines += [("", None), *_enhanced_lines(explanation.enhanced_info, lang)]
     if explanation.step is not None:
-        lines += [("", None), (f"{t('explain.step', lang)}: {step_name(explanation.step, lang)}", None)]
+        lines += [
+            ("", None),
+            (f"{t('explain.step', lang)}: {step_name(explanation.step, lang)}", None),
+        ]
     for match in explanation.vendor_matches:
         lines += [("", None), (f"{t('explain.recognised', lang)} ({match.vendor}):", "bold")]
         lines.append((f"  {match.meaning}", None))
@@ -155,7 +158,7 @@ _HELP = """Explain an SMTP reply code, enhanced status code, reply text or EHLO 
 Examples:
   smtpcheck explain 550
   smtpcheck explain 5.1.1
-  smtpcheck explain "550 5.1.1 <kate@fabrikam.com>: Recipient address rejected: User unknown in local recipient table"
+  smtpcheck explain "550 5.1.1 <kate@fabrikam.com>: User unknown in local recipient table"
   smtpcheck explain --step rcpt 452
   smtpcheck explain --ehlo X-ANONYMOUSTLS
   smtpcheck explain --ehlo "X-EXPS GSSAPI NTLM"
@@ -170,16 +173,37 @@ Works offline; the language follows --lang, else LANG/LC_ALL/LC_MESSAGES.
 
 @click.command("explain", cls=_UsageErrorsExitOne, help=_HELP)
 @click.argument("query", nargs=-1)
-@click.option("--step", type=click.Choice(STEPS, case_sensitive=False),
-              help="The step the reply answered; sharpens the hints.")
-@click.option("--ehlo", "ehlo", is_flag=True,
-              help="QUERY is an EHLO keyword (with parameters) or a whole EHLO reply.")
-@click.option("--connection", "connection", is_flag=True,
-              help=f"QUERY is a connection failure: {', '.join(CONNECTION_FAILURES)}.")
-@click.option("--lang", type=click.Choice(["en", "it"]), default=None,
-              help="Language of the explanation (default: from the locale).")
-@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")  # fmt: skip
+@click.option(
+    "--step",
+    type=click.Choice(STEPS, case_sensitive=False),
+    help="The step the reply answered; sharpens the hints.",
+)
+@click.option(
+    "--ehlo",
+    "ehlo",
+    is_flag=True,
+    help="QUERY is an EHLO keyword (with parameters) or a whole EHLO reply.",
+)
+@click.option(
+    "--connection",
+    "connection",
+    is_flag=True,
+    help=f"QUERY is a connection failure: {', '.join(CONNECTION_FAILURES)}.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "it"]),
+    default=None,
+    help="Language of the explanation (default: from the locale).",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def explain(
     query: tuple[str, ...], step: str | None, ehlo: bool, connection: bool,
     lang: str | None, output: str,

@@ -64,4 +64,3 @@ def parse_reply_text(raw: str) -> ParsedReply:
         texts = [whole]
     text = "\n".join(part for part in texts if part)
     return ParsedReply(code=code, enhanced=enhanced, text=text, lines=lines)
-

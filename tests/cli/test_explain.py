@@ -1,0 +1,156 @@
+"""`smtpcheck explain` end to end, as a user types it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from smtpcheck.cli.main import cli
+
+SMTPCHECK = Path(sys.executable).with_name("smtpcheck")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["explain", *args], env=env or {"LANG": "C", "LC_ALL": ""})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_basic_code() -> None:
+    code, out, _ = run("550")
+    assert code == 0
+    assert (
+        out.splitlines()[0] == "550: Mailbox unavailable or refused by policy (permanent failure)"
+    )
+    assert "5xx: permanent failure" in out and "x5x: mail system" in out
+    assert "bounce" in out
+
+
+def test_enhanced_code_alone() -> None:
+    code, out, _ = run("5.1.1")
+    assert code == 0
+    assert "Enhanced code 5.1.1: Bad destination mailbox address" in out
+    assert "The recipient does not exist" in out
+
+
+def test_full_postfix_reply_text() -> None:
+    code, out, _ = run(
+        "550 5.1.1 <kate@fabrikam.com>: Recipient address rejected: User unknown in local "
+        "recipient table"
+    )
+    assert code == 0
+    assert out.startswith("550 5.1.1: The recipient does not exist (permanent failure)")
+    assert "Recognised text (Postfix):" in out
+    assert "local_recipient_maps" in out
+
+
+def test_step_option_sharpens_the_hint() -> None:
+    code, out, _ = run("--step", "rcpt", "452")
+    assert code == 0
+    assert "Recipient deferred: too many recipients, or no storage" in out
+    assert "Step: RCPT TO (recipient)" in out
+
+
+def test_ehlo_keyword_lookup() -> None:
+    code, out, _ = run("--ehlo", "X-ANONYMOUSTLS")
+    assert code == 0
+    assert "EHLO keyword X-ANONYMOUSTLS: Exchange anonymous TLS" in out
+    code, out, _ = run("--ehlo", "X-EXPS GSSAPI NTLM")
+    assert code == 0 and "Kerberos" in out
+
+
+def test_whole_ehlo_reply() -> None:
+    code, out, _ = run("--ehlo", "250-mx.example.test\n250-PIPELINING\n250 SIZE 1048576")
+    assert code == 0
+    assert "250-PIPELINING" in out and "1048576 bytes" in out
+
+
+def test_connection_failure() -> None:
+    code, out, _ = run("--connection", "timeout")
+    assert code == 0 and "Connection timed out" in out
+
+
+def test_italian_output_from_option_and_from_locale() -> None:
+    code, out, _ = run("--lang", "it", "554 5.7.1 <x@remote.test>: Relay access denied")
+    assert code == 0
+    assert out.startswith("554 5.7.1: Inoltro negato (relay) (errore permanente)")
+    assert "Cosa controllare o modificare:" in out
+    code, out, _ = run("421", env={"LANG": "it_IT.UTF-8", "LC_ALL": ""})
+    assert code == 0 and "Servizio non disponibile" in out
+
+
+def test_json_output() -> None:
+    code, out, _ = run("--output", "json", "--step", "rcpt", "550 5.7.1 Relay access denied")
+    assert code == 0
+    data = json.loads(out)
+    assert data["schema"] == "smtpcheck.explain/1" and data["kind"] == "reply"
+    result = data["result"]
+    assert (result["code"], result["enhanced"], result["step"]) == (550, "5.7.1", "rcpt")
+    assert result["step_hint"]["id"] == "relay_denied"
+    assert result["vendor_matches"][0]["vendor"] == "Postfix"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["999x"], "'999x' is not a reply code"),
+        (["999"], "999 is not an SMTP reply code"),
+        (["3.1.1"], "not an enhanced status code"),
+        (["just some words"], "no reply code found"),
+        ([], "nothing to explain"),
+        (["--connection", "gremlins"], "unknown connection failure"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_bad_option_value_exits_1() -> None:
+    code, _, err = run("--step", "bogus", "550")
+    assert code == 1 and "Invalid value for '--step'" in err
+
+
+def test_help_has_examples() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "smtpcheck explain --step rcpt 452" in out and "--ehlo" in out and "--lang" in out
+
+
+def test_real_process_is_fast_and_imports_no_heavy_modules() -> None:
+    """As typed in a shell: no asyncio, dnspython, cryptography or ssl get imported."""
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['smtpcheck', 'explain', '550 5.1.1 User unknown']\n"
+        "try:\n"
+        "    runpy.run_module('smtpcheck', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('asyncio', 'dns', 'cryptography', 'ssl') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "LANG": "C", "NO_COLOR": "1"}
+    probe_run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert "The recipient does not exist" in probe_run.stdout
+    assert "HEAVY=\n" in probe_run.stderr, probe_run.stderr
+
+    reply = "530 5.7.0 Must issue a STARTTLS command first"
+    script = subprocess.run(
+        [str(SMTPCHECK), "explain", "--lang", "it", reply],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert script.returncode == 0
+    assert script.stdout.startswith("530 5.7.0: Serve prima STARTTLS")
