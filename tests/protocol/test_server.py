@@ -261,6 +261,12 @@ def test_long_line_in_data() -> None:
     assert "1202 octets" in end.anomalies[0].detail
 
 
+def test_long_line_in_the_middle_of_one_read() -> None:
+    wire = b"short\r\n" + b"y" * 1500 + b"\r\n" + b"z" * 900 + b"\r\nend\r\n.\r\n"
+    _, end = message(in_data(), wire)
+    assert [a.detail for a in end.anomalies] == ["a line of 1502 octets (RFC 5321 limit: 1000)"]
+
+
 def test_over_long_command_line_is_answerable_and_never_buffered() -> None:
     server = ServerConnection(advertised=OFFERED, max_line_length=100)
     server.send(Reply.build(220, "mx"))
@@ -357,10 +363,13 @@ def test_auth_continuation_lines() -> None:
 def test_reply_rules() -> None:
     server = ServerConnection()
     with pytest.raises(LocalProtocolError):
-        server.send(Reply.build(99, "bad code"))
+        Reply.build(99, "bad code")
     with pytest.raises(LocalProtocolError):
-        server.send(Reply.build(250, "line\r\ninjected"))
-    server.send(Reply.build(220, "mx"))
+        Reply.build(250, "line\r\ninjected")
+    with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
+        server.send(Reply(220, ("a\nb",), None, b""))  # no raw: formatted, hence checked
+    # a hand-made raw is sent as is: a test server can misbehave on purpose
+    assert server.send(Reply(220, ("mx",), None, b"220 mx\n")) == b"220 mx\n"
     with pytest.raises(LocalProtocolError, match="no command is waiting"):
         server.send(Reply.build(250, "unprompted"))
     assert server.send(Reply.build(421, "4.3.2 shutting down")) == b"421 4.3.2 shutting down\r\n"

@@ -24,6 +24,8 @@ EOD = b"\r\n.\r\n"
 RFC_TEXT_LINE_LIMIT = 1000
 _EOD_PREFIXES = (b"\r\n.\r", b"\r\n.", b"\r\n", b"\r")
 _LOOKALIKE_EOD = re.compile(rb"(?:\r\n|\r|\n)\.(?:\r\n|\r|\n)")
+#: the content of a line over the limit (its LF makes it RFC_TEXT_LINE_LIMIT + 1)
+_LONG_RUN = re.compile(rb"^[^\n]{%d,}" % RFC_TEXT_LINE_LIMIT, re.MULTILINE)
 
 
 def normalize_line_endings(body: bytes) -> bytes:
@@ -98,8 +100,9 @@ class LineEndingStats:
         self.longest_line = max(self.longest_line, self._line_length + first + 1)
         last = data.rfind(b"\n")
         if last - first > RFC_TEXT_LINE_LIMIT:
-            inner = max(len(line) for line in data[first + 1 : last].split(b"\n")) + 1
-            self.longest_line = max(self.longest_line, inner)
+            # a regex scan, not a Python loop over lines: this runs on every message
+            for match in _LONG_RUN.finditer(data, first + 1, last):
+                self.longest_line = max(self.longest_line, len(match[0]) + 1)
         self._line_length = len(data) - last - 1
 
     def finish(self) -> list[Anomaly]:
@@ -180,7 +183,9 @@ class DotReader:
             for seam in _LOOKALIKE_EOD.finditer(self._context + raw[:4]):
                 if seam.start() < len(self._context) < seam.end():
                     self.lookalikes.append(seam[0])
-            self.lookalikes.extend(m[0] for m in _LOOKALIKE_EOD.finditer(raw))
+            # cheap pre-check: a look-alike needs a line break right before a dot
+            if b"\n." in raw or b"\r." in raw:
+                self.lookalikes.extend(m[0] for m in _LOOKALIKE_EOD.finditer(raw))
         self._context = (self._context + raw[-4:])[-4:]
 
     def finish(self) -> list[Anomaly]:

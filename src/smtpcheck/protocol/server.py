@@ -398,10 +398,17 @@ class ServerConnection:
     # ---- bytes out -----------------------------------------------------------------
 
     def send(self, reply: Reply) -> bytes:
-        """The wire form of `reply` (multi-line formatted); moves the server's state."""
+        """The wire bytes of `reply`; moves the server's state.
+
+        `reply.raw` is sent when set (`Reply.build` fills it with the validated multi-line
+        form; a hand-made `raw` lets a test server send malformed replies on purpose),
+        otherwise the reply is formatted from `code` and `lines`.
+        """
         if self._state is ServerState.CLOSED:
             raise LocalProtocolError("cannot reply: the connection is closed")
-        wire = format_reply(reply.code, reply.lines)
+        if not 100 <= reply.code <= 599:
+            raise LocalProtocolError(f"reply code {reply.code} is not a 3-digit code 100-599")
+        wire = reply.raw or format_reply(reply.code, reply.lines)
         if not self._awaiting:
             if reply.code != 421:
                 raise LocalProtocolError(
