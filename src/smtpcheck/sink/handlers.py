@@ -78,11 +78,10 @@ class CommandHandlers:
         return self.conn.state in (ServerState.DATA, ServerState.BDAT)
 
     def fields(self, **extra: Any) -> dict[str, Any]:
-        now = time.time()
         base = {"hostname": self.config.hostname, "client_ip": self.client_ip,
-                "helo": self.helo, "date": exchange_date(now), "size": self.size}
+                "helo": self.helo, "size": self.size}
         base.update(extra)
-        return base
+        return _LazyFields(base)
 
     def auth_offered(self) -> bool:
         return self.config.auth and (self.tls is not None or not self.config.auth_requires_tls)
@@ -341,8 +340,7 @@ class CommandHandlers:
             "mail_from": envelope.mail_from, "recipients": envelope.recipients,
             "size": len(data), "subject": _subject(data), "anomalies": envelope.anomalies,
         })
-        fields = self.fields(id=envelope.id, uuid=str(uuid.uuid4()),
-                             internal_id=str(random.randrange(10**12, 10**13)), size=len(data))
+        fields = self.fields(id=envelope.id, size=len(data))
         recipients = list(self.recipients)
         self.reset_transaction()
         if self.config.lmtp:
@@ -468,6 +466,22 @@ class CommandHandlers:
             self.say("auth_ok")
         else:
             self.bad_command("auth_failed")
+
+
+class _LazyFields(dict[str, Any]):
+    """Template fields; the costly ones (date, uuid, internal_id) made only when used."""
+
+    def __missing__(self, key: str) -> Any:
+        if key == "date":
+            value: Any = exchange_date(time.time())
+        elif key == "uuid":
+            value = str(uuid.uuid4())
+        elif key == "internal_id":
+            value = str(random.randrange(10**12, 10**13))
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
 
 
 def _message_id() -> str:

@@ -84,12 +84,23 @@ class Persona:
     def reply(self, key: str, **fields: Any) -> str:
         """The filled template for `key` ("CODE text", possibly several lines)."""
         template = self.replies.get(key) or DEFAULT_REPLIES[key]
+        if "{" not in template:
+            return template
         return template.format_map(_Defaulting(fields))
 
 
 class _Defaulting(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return ""
+    """Fields for a template; unknown ones become "" (after the lazy ones were tried)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__()
+        self.fields = fields
+
+    def __missing__(self, key: str) -> Any:
+        try:
+            return self.fields[key]
+        except KeyError:
+            return ""
 
 
 def _persona(

@@ -1,9 +1,10 @@
 """Durable storage of captured mail: a Maildir plus an SQLite index.
 
 The Maildir is the truth. Each accepted message becomes one file in `Maildir/new/`,
-written to `tmp/`, fsynced, renamed, and the directory fsynced, before anyone may
-acknowledge it (`write_batch` does a whole batch with one directory fsync: group
-commit). The file starts with the trace headers an MDA adds (`Return-Path`,
+written to `tmp/`, renamed, and made durable (file data and directory entry) before
+anyone may acknowledge it. `write_batch` does this for a whole batch at once (group
+commit): on Linux one syncfs(2) covers the batch's files, renames and index; elsewhere
+each file is fsynced, then the directory. The file starts with the trace headers an MDA adds (`Return-Path`,
 `Delivered-To`, `Received`), then the message exactly as received.
 
 The SQLite index (envelope, headers, size, client, TLS, AUTH, anomalies, time) is
@@ -13,12 +14,13 @@ index commit, `Store.open` re-indexes the orphan file from its trace headers.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.utils import formatdate
@@ -123,6 +125,19 @@ def trace_headers(env: Envelope) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
 
 
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2) (Linux), or None where it does not exist."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+_SYNCFS = _load_syncfs()
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -154,7 +169,9 @@ class Store:
         db = sqlite3.connect(self.root / "index.sqlite", check_same_thread=False, timeout=30)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={'FULL' if self.durable else 'OFF'}")
+        # With syncfs the batch barrier covers the WAL file too, so SQLite need not fsync.
+        full = self.durable and _SYNCFS is None
+        db.execute(f"PRAGMA synchronous={'FULL' if full else 'OFF'}")
         db.executescript(SCHEMA)
         return db
 
@@ -227,17 +244,36 @@ class Store:
                     view = memoryview(env.data)
                     while view:
                         view = view[os.write(fd, view) :]
-                    if self.durable:
+                    if self.durable and _SYNCFS is None:
                         os.fsync(fd)
                 finally:
                     os.close(fd)
                 os.rename(tmp_path, self.maildir / "new" / name)
                 placed.append((env, f"new/{name}", len(trace)))
-            if self.durable:
-                _fsync_dir(self.maildir / "new")
             for env, rel, trace_len in placed:
                 self._insert(env, rel, trace_len)
             self.db.commit()
+            if self.durable:
+                self._barrier()
+
+    def _barrier(self) -> None:
+        """Make the batch's files, their directory entries and the index durable.
+
+        Group commit: one syncfs(2) flushes every file of the batch, the renames and the
+        index's WAL with a single journal commit, instead of an fsync per file (each of
+        which costs a journal commit: ~3 ms here). Without syncfs: fsync per file (done
+        while writing), the directory, and SQLite's own fsync (synchronous=FULL).
+        """
+        if _SYNCFS is not None:
+            fd = os.open(self.maildir / "new", os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                if _SYNCFS(fd) != 0:
+                    error = ctypes.get_errno()
+                    raise OSError(error, f"syncfs: {os.strerror(error)}")
+            finally:
+                os.close(fd)
+        else:
+            _fsync_dir(self.maildir / "new")
 
     def _insert(self, env: Envelope, rel: str, trace_len: int) -> None:
         fields = parse_headers(env.data)
