@@ -146,7 +146,7 @@ class CommandHandlers:
                 return None
             if self.too_big:
                 return self.respond("BDAT", None, "size_data", self.reset_transaction)
-            return self.respond("BDAT", None, self.persona.reply("bdat_ok", **self.fields()))
+            return self.respond("BDAT", None, self.persona.reply("bdat_ok", self.fields()))
         if isinstance(event, AuthResponse):
             for anomaly in event.anomalies:
                 self.note(anomaly)
@@ -168,7 +168,7 @@ class CommandHandlers:
 
         `accepted` runs when the reply finally sent is 2xx/3xx (the command took effect).
         """
-        text = self.persona.reply(normal, **self.fields()) if " " not in normal else normal
+        text = self.persona.reply(normal, self.fields()) if " " not in normal else normal
         rule = self.rules.find(command, addresses, self.mail_from) if self.rules.rules else None
         if rule is None:
             if self.send_text(text) < 400 and accepted is not None:
@@ -236,9 +236,9 @@ class CommandHandlers:
         self.helo = name
         self.reset_transaction()
         if kind == "helo":
-            text = self.persona.reply("helo", **self.fields())
+            text = self.persona.reply("helo", self.fields())
         else:
-            lines = [self.persona.reply(kind, **self.fields())] + self.ehlo_keywords()
+            lines = [self.persona.reply(kind, self.fields())] + self.ehlo_keywords()
             text = "250 " + "\n".join(lines)
         return self.respond(event.verb, [name], text)
 
@@ -279,7 +279,7 @@ class CommandHandlers:
         greylist = self.rules.greylist
         if greylist is not None and greylist.check(self.client_ip, self.mail_from, event.address):
             text = (f"{greylist.reply[0]} " + "\n".join(greylist.reply[1]) if greylist.reply
-                    else self.persona.reply("greylisted", **self.fields(rcpt=event.address)))
+                    else self.persona.reply("greylisted", self.fields(rcpt=event.address)))
             return self.respond("RCPT", [event.address], text)
         address, params = event.address, dict(event.params)
 
@@ -345,9 +345,9 @@ class CommandHandlers:
         self.reset_transaction()
         if self.config.lmtp:
             for rcpt in recipients:
-                self.send_text(self.persona.reply("lmtp_rcpt_ok", **fields, rcpt=rcpt))
+                self.send_text(self.persona.reply("lmtp_rcpt_ok", fields, rcpt=rcpt))
             return
-        text = self.persona.reply("eod_ok", **fields)
+        text = self.persona.reply("eod_ok", fields)
         if rule is not None:
             await self.apply_rule(rule, text, None)
         else:
@@ -381,7 +381,7 @@ class CommandHandlers:
     async def start_tls(self) -> None:
         rule = self.rules.find("STARTTLS", None, None) if self.rules.rules else None
         if rule is not None:
-            await self.apply_rule(rule, self.persona.reply("starttls_go", **self.fields()), None)
+            await self.apply_rule(rule, self.persona.reply("starttls_go", self.fields()), None)
             if self.closed or (rule.reply is not None and rule.reply[0] >= 400):
                 if self.transport is not None and not self.closed:
                     self.transport.resume_reading()

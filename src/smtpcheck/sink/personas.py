@@ -15,6 +15,7 @@ on or unavailable, and `AUTH ...` when AUTH is off, except for personas whose li
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -81,24 +82,24 @@ class Persona:
     size: int | None = None  # the SIZE this server advertises (overrides the default limit)
     fixed: bool = False
 
-    def reply(self, key: str, **fields: Any) -> str:
+    def reply(self, key: str, fields: Mapping[str, Any] | None = None, **extra: Any) -> str:
         """The filled template for `key` ("CODE text", possibly several lines)."""
         template = self.replies.get(key) or DEFAULT_REPLIES[key]
         if "{" not in template:
             return template
-        return template.format_map(_Defaulting(fields))
+        return template.format_map(_Defaulting(fields or {}, extra))
 
 
 class _Defaulting(dict[str, Any]):
     """Fields for a template; unknown ones become "" (after the lazy ones were tried)."""
 
-    def __init__(self, fields: dict[str, Any]) -> None:
-        super().__init__()
+    def __init__(self, fields: Mapping[str, Any], extra: dict[str, Any]) -> None:
+        super().__init__(extra)
         self.fields = fields
 
     def __missing__(self, key: str) -> Any:
         try:
-            return self.fields[key]
+            return self.fields[key]  # a lazy mapping computes date/uuid here
         except KeyError:
             return ""
 

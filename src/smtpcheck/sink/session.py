@@ -98,7 +98,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
     def greet(self) -> None:
         if self.closed:
             return
-        text = self.rules.greeting_text or self.persona.reply("banner", **self.fields())
+        text = self.rules.greeting_text or self.persona.reply("banner", self.fields())
         text = text.replace("{hostname}", self.config.hostname)
         code = self.send_text(text)
         if code >= 400:
@@ -230,7 +230,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
 
     def say(self, key: str, **extra: Any) -> int:
         """Send the persona's reply `key`."""
-        return self.send_text(self.persona.reply(key, **self.fields(**extra)))
+        return self.send_text(self.persona.reply(key, self.fields(**extra)))
 
     def record(self, direction: str, data: bytes) -> None:
         if self.transcript is None:
