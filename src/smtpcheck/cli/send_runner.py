@@ -16,6 +16,7 @@ from typing import IO, Any
 import click
 
 from smtpcheck.cli.send import _default_sender, _parse_timeout, _split_recipients
+from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.tls import TlsOptions
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.report.live import LiveView
@@ -117,7 +118,7 @@ def _ask_secrets(options: SendOptions) -> None:
         options.auth_password = click.prompt("AUTH password", hide_input=True, err=True)
 
 
-def render_end(report: Report, stream: IO[str], colour: bool) -> None:
+def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") -> None:
     """After the live transcript: the verdict and, for a failure, causes and fixes."""
     bold, red, green, reset = (
         ("\033[1m", "\033[1;31m", "\033[1;32m", "\033[0m") if colour else ("", "", "", "")
@@ -133,11 +134,12 @@ def render_end(report: Report, stream: IO[str], colour: bool) -> None:
         for cause in step.explanation.causes:
             stream.write(f"  - {cause}\n")
         if step.explanation.fixes:
-            stream.write(f"{bold}What to check or change:{reset}\n")
+            stream.write(f"{bold}{t('send.what_to_do', lang)}:{reset}\n")
             for fix in step.explanation.fixes:
                 stream.write(f"  - {fix}\n")
     colour_code = green if report.exit_code == 0 else red
-    stream.write(f"\n{colour_code}{report.verdict}{reset} (exit {report.exit_code})\n")
+    exit_text = t("send.exit", lang, code=report.exit_code)
+    stream.write(f"\n{colour_code}{report.verdict}{reset} ({exit_text})\n")
 
 
 def run(params: dict[str, Any]) -> int:
@@ -175,5 +177,5 @@ def run(params: dict[str, Any]) -> int:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         assert view is not None
-        render_end(report, sys.stdout, view.colour)
+        render_end(report, sys.stdout, view.colour, options.lang)
     return report.exit_code

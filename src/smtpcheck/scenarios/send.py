@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsConfigError, build_context
@@ -128,7 +129,7 @@ class SendRun:
                 if exc.step == "connect" and index + 1 < len(targets):
                     failed = self.report.steps[-1]
                     failed.status, failed.detail = Status.WARN, exc.message
-                    self.transcript.note("Trying the next mail host")
+                    self.transcript.note(t("send.next_host", self.options.lang))
                     continue
                 return self._session_failed(exc)
             except StopSession as stop:
@@ -210,10 +211,10 @@ class SendRun:
                     tls_step.data = info.to_dict()
                     ehlo = await self._ehlo("ehlo-tls", ExitCode.EHLO_AFTER_TLS)
             elif opts.tls_mode == TlsMode.STARTTLS:
-                self._note_failure("tls", "The server does not offer STARTTLS.")
+                self._note_failure("tls", t("send.no_starttls", opts.lang))
                 raise StopSession(ExitCode.TLS)
             else:
-                self.transcript.note("STARTTLS not offered: going on without TLS")
+                self.transcript.note(t("send.starttls_skipped", opts.lang))
         if self._quit_after("tls"):
             return await self._quit()
 
@@ -263,16 +264,17 @@ class SendRun:
         offered = tuple(ehlo.auth_mechanisms) if ehlo is not None else ()
         mechanism = choose_mechanism(offered, opts.auth_mechanisms)
         if mechanism is None:
-            wanted = ", ".join(opts.auth_mechanisms) or "any we support"
-            self._note_failure(
-                "auth",
-                f"The server offers AUTH {' '.join(offered) or '(nothing)'}; asked for {wanted}."
-                + (
-                    ""
-                    if offered or self.session.under_tls
-                    else " Many servers offer AUTH only after STARTTLS: try --tls."
-                ),
+            lang = opts.lang
+            wanted = ", ".join(opts.auth_mechanisms) or t("send.auth_any", lang)
+            text = t(
+                "send.auth_not_offered",
+                lang,
+                offered=" ".join(offered) or t("send.nothing", lang),
+                wanted=wanted,
             )
+            if not offered and not self.session.under_tls:
+                text += " " + t("send.auth_after_tls", lang)
+            self._note_failure("auth", text)
             raise StopSession(ExitCode.AUTH)
         creds = Credentials(opts.auth_user or "", opts.auth_password or "")
         initial, answer = MECHANISMS[mechanism]
@@ -294,7 +296,7 @@ class SendRun:
         dsn = ehlo is not None and ehlo.has("DSN")
         wants_dsn = bool(opts.dsn_notify or opts.dsn_ret or opts.dsn_envid)
         if wants_dsn and not dsn:
-            self.transcript.note("The server does not offer DSN: sending without NOTIFY/RET/ENVID")
+            self.transcript.note(t("send.no_dsn", opts.lang))
         mail_params: dict[str, str | None] = {}
         if dsn and opts.dsn_ret:
             mail_params["RET"] = opts.dsn_ret.upper()
@@ -328,8 +330,13 @@ class SendRun:
                 Finding(
                     Status.WARN,
                     "partial-rcpt",
-                    f"{len(rejected)} of {len(opts.recipients)} recipients rejected: "
-                    + ", ".join(rejected),
+                    t(
+                        "send.partial_rcpt",
+                        opts.lang,
+                        rejected=len(rejected),
+                        total=len(opts.recipients),
+                        addresses=", ".join(rejected),
+                    ),
                 )
             )
 
@@ -350,10 +357,11 @@ class SendRun:
         self.transcript.error(text)
 
     def _verdict(self, code: ExitCode) -> str:
+        lang = self.options.lang
         if code is ExitCode.OK:
             if self.options.quit_after:
-                return f"Stopped after {self.options.quit_after}, as asked: no failures."
-            return "Message accepted for delivery."
+                return t("send.verdict_quit_after", lang, point=self.options.quit_after)
+            return t("send.verdict_ok", lang)
         failed = next((s for s in reversed(self.report.steps) if s.status is Status.FAIL), None)
         where = failed.title if failed else code.name.lower()
         reply = (
@@ -361,7 +369,7 @@ class SendRun:
             if (failed and failed.reply)
             else (f": {failed.detail}" if failed and failed.detail else "")
         )
-        return f"Failed at {where}{reply}"
+        return t("send.verdict_failed", lang, where=where, reply=reply)
 
 
 STEP_EXIT = {

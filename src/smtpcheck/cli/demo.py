@@ -1,0 +1,34 @@
+"""`smtpcheck demo`: the seed's test session and its classic failures, fully offline.
+
+Starts the capture server on loopback as `mail1.fabrikam.com` (the Exchange persona,
+with rules that reproduce the failures), runs `send` against it for each case, and
+stops everything before returning. No DNS, no network beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("demo", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "it"]),
+    default=None,
+    help="Language of the explanations (default: from LANG).",
+)
+@click.option("--no-explain", is_flag=True, help="Do not annotate replies with their meaning.")
+def demo(lang: str | None, no_explain: bool) -> None:
+    """Run the offline demo: a successful session, then the classic failures.
+
+    Everything happens on 127.0.0.1 against smtpcheck's own capture server dressed as
+    the Exchange server of the seed article (mail1.fabrikam.com): the successful
+    session, an unknown recipient (550 5.1.1), a server that takes no anonymous mail
+    (530 5.7.1), an invalid EHLO name (501 5.5.4), and a refused connection.
+    Nothing is left running afterwards.
+    """
+    from smtpcheck.cli.demo_runner import run_demo
+
+    sys.exit(run_demo(lang, explain=not no_explain))
