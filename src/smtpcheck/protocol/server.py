@@ -15,11 +15,16 @@ data without BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from smtpcheck.protocol.commandline import (
+    check_line,
+    parse_bdat,
+    parse_path,
+    strip_line_ending,
+)
 from smtpcheck.protocol.data import DotReader, LineEndingStats
 from smtpcheck.protocol.errors import LocalProtocolError, quote_bytes
 from smtpcheck.protocol.events import (
@@ -48,22 +53,6 @@ from smtpcheck.protocol.states import (
 
 ServerEvent = ClientCommand | AuthResponse | MessageData | ChunkEnd | MessageEnd | Sentinel
 
-#: RFC 5321 4.5.3.1.4: a command line is at most 512 octets (AUTH may be longer)
-RFC_COMMAND_LINE_LIMIT = 512
-_PATH = re.compile(r"(FROM|TO):([ \t]*)(?:<([^>]*)>|(\S+))(.*)\Z", re.IGNORECASE | re.DOTALL)
-_BDAT = re.compile(r"(\d{1,18})(?:[ \t]+(LAST))?[ \t]*\Z", re.IGNORECASE)
-#: the EHLO keyword a verb or a MAIL/RCPT parameter needs
-_NEEDS = {
-    "STARTTLS": "STARTTLS",
-    "AUTH": "AUTH",
-    "BDAT": "CHUNKING",
-    "SIZE": "SIZE",
-    "SMTPUTF8": "SMTPUTF8",
-    "RET": "DSN",
-    "ENVID": "DSN",
-    "NOTIFY": "DSN",
-    "ORCPT": "DSN",
-}
 _EIGHT_BIT_BODIES = frozenset({"8BITMIME", "BINARYMIME"})
 _PAUSING = frozenset({"DATA", "AUTH", "STARTTLS"})
 
@@ -216,47 +205,24 @@ class ServerConnection:
         self._awaiting.append(_Awaited(""))
         return ClientCommand("", "", head, anomalies=tuple(anomalies))
 
-    def _line_anomalies(self, line: bytes, anomalies: list[Anomaly]) -> bytes:
-        """The line without its ending; notes bare LF / CR."""
-        if line.endswith(b"\r\n"):
-            content = line[:-2]
-        else:
-            content = line[:-1]
-            anomalies.append(Anomaly(AnomalyKind.BARE_LF, "command line ends with LF, not CRLF"))
-        if b"\r" in content:
-            anomalies.append(Anomaly(AnomalyKind.BARE_CR, "command line contains a bare CR"))
-        return content
-
     def _auth_line(self, line: bytes) -> AuthResponse:
         anomalies: list[Anomaly] = []
-        content = self._line_anomalies(line, anomalies)
+        content = strip_line_ending(line, anomalies)
         self._awaiting.append(_Awaited("AUTH"))
         return AuthResponse(content.decode("utf-8", "replace"), line, tuple(anomalies))
 
     def _command(self, line: bytes) -> ClientCommand:
         anomalies: list[Anomaly] = []
-        content = self._line_anomalies(line, anomalies)
+        content = strip_line_ending(line, anomalies)
         text = content.decode("utf-8", "replace")
         word, _, argument = text.partition(" ")
         verb = word.upper()
         self._pipelining(anomalies)
-        if len(line) > RFC_COMMAND_LINE_LIMIT and verb != "AUTH":
-            anomalies.append(
-                Anomaly(AnomalyKind.LONG_LINE, f"command line of {len(line)} octets (limit 512)")
-            )
-        if not line.isascii() and not (
-            verb in ("MAIL", "RCPT", "VRFY", "EXPN") and "SMTPUTF8" in self.advertised
-        ):
-            anomalies.append(Anomaly(AnomalyKind.EIGHT_BIT, f"8-bit bytes in {verb or 'a line'}"))
-        needed = _NEEDS.get(verb)
-        if needed is not None and needed not in self.advertised:
-            anomalies.append(
-                Anomaly(AnomalyKind.UNADVERTISED_EXTENSION, f"{verb} without {needed} offered")
-            )
+        check_line(line, verb, self.advertised, anomalies)
         address: str | None = None
         params: dict[str, str | None] = {}
         if verb in ("MAIL", "RCPT"):
-            address, params = self._path(verb, argument, anomalies)
+            address, params = parse_path(verb, argument, self.advertised, anomalies)
         self._awaiting.append(_Awaited(verb, argument, params))
         if verb == "BDAT":
             self._start_chunk(argument, anomalies)
@@ -288,48 +254,15 @@ class ServerConnection:
                 )
             )
 
-    def _path(
-        self, verb: str, argument: str, anomalies: list[Anomaly]
-    ) -> tuple[str | None, dict[str, str | None]]:
-        match = _PATH.match(argument)
-        keyword = "FROM" if verb == "MAIL" else "TO"
-        if match is None or match[1].upper() != keyword:
-            anomalies.append(
-                Anomaly(AnomalyKind.BAD_ARGUMENT, f"expected {verb} {keyword}:<address>")
-            )
-            return None, {}
-        if match[2]:
-            anomalies.append(
-                Anomaly(AnomalyKind.SPACE_AFTER_COLON, f"space after {keyword}: (RFC 5321 forbids)")
-            )
-        address = match[3]
-        if address is None:
-            address = match[4]
-            anomalies.append(
-                Anomaly(AnomalyKind.NO_ANGLE_BRACKETS, f"{keyword}: address without <>")
-            )
-        params: dict[str, str | None] = {}
-        for word in match[5].split():
-            key, equals, value = word.partition("=")
-            params[key.upper()] = value if equals else None
-            needed = _NEEDS.get(key.upper())
-            if key.upper() == "BODY":
-                needed = "BINARYMIME" if value.upper() == "BINARYMIME" else "8BITMIME"
-            if needed is not None and needed not in self.advertised:
-                anomalies.append(
-                    Anomaly(AnomalyKind.UNADVERTISED_EXTENSION, f"{key.upper()}= without {needed}")
-                )
-        return address, params
-
     # ---- message content -----------------------------------------------------------
 
     def _start_chunk(self, argument: str, anomalies: list[Anomaly]) -> None:
-        match = _BDAT.match(argument.strip())
-        if match is None:
+        parsed = parse_bdat(argument)
+        if parsed is None:
             anomalies.append(Anomaly(AnomalyKind.BAD_ARGUMENT, "expected BDAT <size> [LAST]"))
             return
-        self._bdat_size = self._bdat_left = int(match[1])
-        self._bdat_last = match[2] is not None
+        self._bdat_size = self._bdat_left = parsed[0]
+        self._bdat_last = parsed[1]
         self._awaiting.pop()  # answered after the chunk: re-queued by _end_message
         if self._transaction.stats is None:
             self._transaction.stats = LineEndingStats()
