@@ -30,7 +30,7 @@ def need(tool: str) -> str:
 
 def test_smtplib_plain_send_is_stored(sink: ThreadedSink) -> None:
     with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
-        code, text = client.ehlo("client.test")
+        code, _text = client.ehlo("client.test")
         assert code == 250
         for keyword in ("pipelining", "size", "8bitmime", "smtputf8", "dsn",
                         "enhancedstatuscodes", "chunking", "starttls", "auth"):

@@ -38,7 +38,8 @@ def test_bad_rules_are_reported(tmp_path: Path, text: str) -> None:
 
 def test_shorthand_and_replies() -> None:
     rule = parse_shorthand("reply", "RCPT:*@x.test=452 4.2.2 Mailbox full")
-    assert (rule.command, rule.match, rule.reply) == ("RCPT", "*@x.test", (452, ["4.2.2 Mailbox full"]))
+    expected = ("RCPT", "*@x.test", (452, ["4.2.2 Mailbox full"]))
+    assert (rule.command, rule.match, rule.reply) == expected
     assert parse_shorthand("delay", "DATA=1.5").delay == 1.5
     assert parse_shorthand("tarpit", "EOD=0.1").interval == 0.1
     assert parse_reply("250 a\\nb") == (250, ["a", "b"])

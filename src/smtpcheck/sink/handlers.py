@@ -17,7 +17,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smtpcheck.protocol.events import (
-    Anomaly, AuthResponse, ChunkEnd, ClientCommand, MessageData, MessageEnd,
+    Anomaly,
+    AuthResponse,
+    ChunkEnd,
+    ClientCommand,
+    MessageData,
+    MessageEnd,
 )
 from smtpcheck.protocol.states import ServerState
 from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
@@ -238,7 +243,7 @@ class CommandHandlers:
         if kind == "helo":
             text = self.persona.reply("helo", self.fields())
         else:
-            lines = [self.persona.reply(kind, self.fields())] + self.ehlo_keywords()
+            lines = [self.persona.reply(kind, self.fields()), *self.ehlo_keywords()]
             text = "250 " + "\n".join(lines)
         return self.respond(event.verb, [name], text)
 
@@ -403,7 +408,7 @@ class CommandHandlers:
                 self.transport, self, self.server.tls_context, server_side=True,  # type: ignore[arg-type]
                 ssl_handshake_timeout=self.config.limits.command_timeout,
             )
-        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
             self.note(Anomaly("tls-handshake-failed", str(exc)[:200]))
             self.close()
             return

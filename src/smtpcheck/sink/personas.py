@@ -14,8 +14,8 @@ on or unavailable, and `AUTH ...` when AUTH is off, except for personas whose li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from smtpcheck.sink.server import SinkServer
 
 _counter = itertools.count()
+_REPLY_CACHE: dict[str, Reply] = {}
 
 
 def new_id() -> str:
@@ -108,7 +109,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.pump()
 
     def data_received(self, data: bytes) -> None:
-        self.record("C", data)
+        if self.transcript is not None:
+            self.record("C", data)
         self.last_activity = now = self.loop.time()
         if data.endswith(b"\n") or self.conn_in_data():
             self.partial_since = None
@@ -214,19 +216,33 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
     # -- writing -------------------------------------------------------------------
     def send_reply(self, code: int, lines: list[str]) -> bytes:
         """Format through the core (which tracks state) and write; returns the bytes."""
-        wire = self.conn.send(Reply.build(code, *lines))
+        return self.send_event(Reply.build(code, *lines))
+
+    def send_event(self, reply: Reply) -> bytes:
+        wire = self.conn.send(reply)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(wire)
-        self.record("S", wire)
+        if self.transcript is not None:
+            self.record("S", wire)
         return wire
 
     def send_text(self, text: str) -> int:
-        """Send a `"CODE text\\nline2"` reply; returns the code."""
-        from smtpcheck.sink.rules import parse_reply
+        """Send a `"CODE text\\nline2"` reply; returns the code.
 
-        code, lines = parse_reply(text)
-        self.send_reply(code, lines)
-        return code
+        Parsed replies are cached per text: most replies repeat (hot in the benchmark).
+        """
+        cache = _REPLY_CACHE
+        reply = cache.get(text)
+        if reply is None:
+            from smtpcheck.sink.rules import parse_reply
+
+            code, lines = parse_reply(text)
+            reply = Reply.build(code, *lines)
+            if len(cache) > 4096:
+                cache.clear()
+            cache[text] = reply
+        self.send_event(reply)
+        return reply.code
 
     def say(self, key: str, **extra: Any) -> int:
         """Send the persona's reply `key`."""

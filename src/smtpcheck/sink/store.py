@@ -4,8 +4,9 @@ The Maildir is the truth. Each accepted message becomes one file in `Maildir/new
 written to `tmp/`, renamed, and made durable (file data and directory entry) before
 anyone may acknowledge it. `write_batch` does this for a whole batch at once (group
 commit): on Linux one syncfs(2) covers the batch's files, renames and index; elsewhere
-each file is fsynced, then the directory. The file starts with the trace headers an MDA adds (`Return-Path`,
-`Delivered-To`, `Received`), then the message exactly as received.
+each file is fsynced, then the directory. The file starts with the trace headers an
+MDA adds (`Return-Path`, `Delivered-To`, `Received`), then the message exactly as
+received.
 
 The SQLite index (envelope, headers, size, client, TLS, AUTH, anomalies, time) is
 written in the same batch; if the process dies between the Maildir rename and the
