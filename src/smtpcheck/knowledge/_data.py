@@ -1,16 +1,19 @@
 """Loading of the knowledge data files (TOML shipped inside the package).
 
-Everything is read once through importlib.resources and cached: the knowledge layer
-does no other I/O. Language files live in `data/<lang>/`; language-neutral facts in
-`data/registry.toml` and `data/rules.toml`.
+Everything is read once from the package folder and cached: the knowledge layer does
+no other I/O. (A plain path beside this module, not importlib.resources: that import
+alone costs more start-up time than `explain` spends answering.) Language files live
+in `data/<lang>/`; language-neutral facts in `data/registry.toml` and `data/rules.toml`.
 """
 
 from __future__ import annotations
 
 import tomllib
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "it")
 DEFAULT_LANGUAGE = "en"
@@ -29,8 +32,7 @@ def check_language(lang: str) -> str:
 
 @cache
 def _read(relative_path: str) -> Table:
-    resource = resources.files("smtpcheck.knowledge").joinpath("data", *relative_path.split("/"))
-    with resource.open("rb") as stream:
+    with (DATA_DIR / relative_path).open("rb") as stream:
         data: Table = tomllib.load(stream)
     return data
 

@@ -3,6 +3,8 @@
 See docs/protocol-contract.md for the interface other layers build on.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from smtpcheck.protocol import commands
 from smtpcheck.protocol.client import ClientConnection
 from smtpcheck.protocol.commands import xtext, xtext_decode
@@ -32,8 +34,20 @@ from smtpcheck.protocol.events import (
     Sentinel,
 )
 from smtpcheck.protocol.replies import ReplyReader
-from smtpcheck.protocol.server import ServerConnection, ServerEvent
 from smtpcheck.protocol.states import ClientState, ServerState
+
+if TYPE_CHECKING:
+    from smtpcheck.protocol.server import ServerConnection, ServerEvent
+
+
+def __getattr__(name: str) -> Any:
+    # The server role is loaded on first use: clients (send, console) never pay for it.
+    if name in ("ServerConnection", "ServerEvent"):
+        from smtpcheck.protocol import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CONNECTION_CLOSED",
