@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -82,8 +81,10 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             self.tls = self.tls_facts(transport)
         self.server.sessions.add(self)
         if self.config.transcript_dir is not None:
+            from smtpcheck.sink.transcript import Transcript
+
             path = self.config.transcript_dir / f"{self.id}.jsonl"
-            self.transcript = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+            self.transcript = Transcript(path, self.started, self.config.show_secrets)
         self.server.emit({"event": "connect", "session": self.id, "client": self.client})
         self.schedule_timer()
         if len(self.server.sessions) > self.config.limits.max_connections:
@@ -249,14 +250,9 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         return self.send_text(self.persona.reply(key, self.fields(**extra)))
 
     def record(self, direction: str, data: bytes) -> None:
-        if self.transcript is None:
-            return
-        if direction == "C" and self.auth_secret_pending and not self.config.show_secrets:
-            data = b"<redacted>\r\n"
-        self.transcript.write(json.dumps({
-            "t": round(time.time() - self.started, 6), "dir": direction,
-            "tls": self.tls is not None, "data": data.decode("latin-1"),
-        }) + "\n")
+        if self.transcript is not None:
+            secret = direction == "C" and self.auth_secret_pending
+            self.transcript.record(direction, data, self.tls is not None, secret)
 
     # -- failures ------------------------------------------------------------------
     def fail_protocol(self, exc: ProtocolError) -> None:
