@@ -21,6 +21,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "mx": ("smtpcheck.cli.mx", "mx", "Show where a domain's mail goes (MX, A, AAAA)."),
     "sink": ("smtpcheck.cli.sink", "sink", "Run a local capture SMTP server."),
     "demo": ("smtpcheck.cli.demo", "demo", "Offline demo against the embedded capture server."),
+    "console": (
+        "smtpcheck.cli.console",
+        "console",
+        "Type SMTP by hand: a telnet replacement that speaks STARTTLS and explains replies.",
+    ),
 }
 
 
