@@ -71,8 +71,21 @@ def server(command: list[str], port: int) -> Iterator[None]:
 
 
 def run_source(port: int, messages: int, sessions: int, size: int, reuse: bool) -> float:
-    command = ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
-               "-M", "client.example.test", "-f", "a@example.test", "-t", "b@example.test"]
+    command = [
+        "smtp-source",
+        "-s",
+        str(sessions),
+        "-m",
+        str(messages),
+        "-l",
+        str(size),
+        "-M",
+        "client.example.test",
+        "-f",
+        "a@example.test",
+        "-t",
+        "b@example.test",
+    ]
     if reuse:
         command.append("-d")
     command.append(f"127.0.0.1:{port}")
@@ -97,9 +110,20 @@ def main() -> int:
             return 2
     store = Path(tempfile.mkdtemp(prefix="bench-sink-"))
     servers = {
-        "smtpcheck": lambda port: [sys.executable, "-m", "smtpcheck", "sink", "--listen",
-                                   f"127.0.0.1:{port}", "--store", str(store), "--quiet",
-                                   "--no-starttls", "--max-connections", "1000"],
+        "smtpcheck": lambda port: [
+            sys.executable,
+            "-m",
+            "smtpcheck",
+            "sink",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--store",
+            str(store),
+            "--quiet",
+            "--no-starttls",
+            "--max-connections",
+            "1000",
+        ],
         "aiosmtpd": lambda port: [sys.executable, "-c", AIOSMTPD_SINK, str(port)],
         "smtp-sink": lambda port: ["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1024"],
     }
@@ -120,8 +144,10 @@ def main() -> int:
 
             stored = Store(store).open().count()
             expected = 2 * args.messages
-            print(f"smtpcheck sink stored {stored} of {expected} messages durably"
-                  + ("" if stored == expected else "  <-- MISMATCH"))
+            print(
+                f"smtpcheck sink stored {stored} of {expected} messages durably"
+                + ("" if stored == expected else "  <-- MISMATCH")
+            )
     finally:
         shutil.rmtree(store, ignore_errors=True)
     print(f"\n{args.messages} messages of {args.size} B, {args.sessions} sessions")

@@ -32,11 +32,21 @@ def test_smtplib_plain_send_is_stored(sink: ThreadedSink) -> None:
     with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
         code, _text = client.ehlo("client.test")
         assert code == 250
-        for keyword in ("pipelining", "size", "8bitmime", "smtputf8", "dsn",
-                        "enhancedstatuscodes", "chunking", "starttls", "auth"):
+        for keyword in (
+            "pipelining",
+            "size",
+            "8bitmime",
+            "smtputf8",
+            "dsn",
+            "enhancedstatuscodes",
+            "chunking",
+            "starttls",
+            "auth",
+        ):
             assert client.has_extn(keyword), keyword
-        refused = client.send_message(message("plain"), "a@client.test",
-                                      ["b@sink.test", "c@sink.test"])
+        refused = client.send_message(
+            message("plain"), "a@client.test", ["b@sink.test", "c@sink.test"]
+        )
         assert refused == {}
     stored = wait_for(sink.messages)
     assert stored[0]["recipients"] == ["b@sink.test", "c@sink.test"]
@@ -97,19 +107,50 @@ def test_curl_smtp(sink: ThreadedSink, tmp_path: Path) -> None:
     mail = tmp_path / "mail.txt"
     mail.write_bytes(b"Subject: from curl\r\n\r\ncurl body\r\n")
     result = subprocess.run(
-        [need("curl"), "-sS", f"smtp://127.0.0.1:{sink.port}/client.test", "--mail-from",
-         "a@client.test", "--mail-rcpt", "b@sink.test", "--upload-file", str(mail)],
-        capture_output=True, text=True, timeout=30)
+        [
+            need("curl"),
+            "-sS",
+            f"smtp://127.0.0.1:{sink.port}/client.test",
+            "--mail-from",
+            "a@client.test",
+            "--mail-rcpt",
+            "b@sink.test",
+            "--upload-file",
+            str(mail),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert wait_for(sink.messages)[0]["subject"] == "from curl"
 
 
 def test_swaks_with_tls_auth_and_pipelining(sink: ThreadedSink) -> None:
     result = subprocess.run(
-        [need("swaks"), "--server", f"127.0.0.1:{sink.port}", "--from", "a@client.test",
-         "--to", "b@sink.test", "--tls", "--auth", "PLAIN", "--auth-user", "u",
-         "--auth-password", "p", "--pipeline", "--header", "Subject: from swaks"],
-        capture_output=True, text=True, timeout=30)
+        [
+            need("swaks"),
+            "--server",
+            f"127.0.0.1:{sink.port}",
+            "--from",
+            "a@client.test",
+            "--to",
+            "b@sink.test",
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "u",
+            "--auth-password",
+            "p",
+            "--pipeline",
+            "--header",
+            "Subject: from swaks",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     stored = wait_for(sink.messages)[0]
     assert stored["subject"] == "from swaks" and stored["protocol"] == "ESMTPSA"
@@ -118,8 +159,23 @@ def test_swaks_with_tls_auth_and_pipelining(sink: ThreadedSink) -> None:
 @pytest.mark.parametrize("reuse", [False, True])
 def test_smtp_source_many_sessions(make_sink, reuse: bool) -> None:
     sink = make_sink(starttls=False)
-    command = [need("smtp-source"), "-s", "5", "-m", "50", "-l", "1024", "-f", "a@client.test",
-               "-t", "b@sink.test"] + (["-d"] if reuse else []) + [f"127.0.0.1:{sink.port}"]
+    command = (
+        [
+            need("smtp-source"),
+            "-s",
+            "5",
+            "-m",
+            "50",
+            "-l",
+            "1024",
+            "-f",
+            "a@client.test",
+            "-t",
+            "b@sink.test",
+        ]
+        + (["-d"] if reuse else [])
+        + [f"127.0.0.1:{sink.port}"]
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert len(wait_for(lambda: len(sink.messages()) == 50 and sink.messages())) == 50

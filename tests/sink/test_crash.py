@@ -23,9 +23,21 @@ def free_port() -> int:
 
 def start_sink(store: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "smtpcheck", "sink", "--listen", f"127.0.0.1:{port}",
-         "--store", str(store), "--quiet", "--no-starttls"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "smtpcheck",
+            "sink",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--store",
+            str(store),
+            "--quiet",
+            "--no-starttls",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -52,8 +64,9 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
                     while not stop.is_set():
                         subject = f"w{worker}-{number}"
                         number += 1
-                        client.sendmail("a@c.test", ["b@s.test"],
-                                        f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+                        client.sendmail(
+                            "a@c.test", ["b@s.test"], f"Subject: {subject}\r\n\r\nbody\r\n".encode()
+                        )
                         with lock:
                             acknowledged.append(subject)
             except (OSError, smtplib.SMTPException):

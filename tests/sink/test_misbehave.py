@@ -58,8 +58,10 @@ def test_tarpit_dribbles_the_reply(make_sink, raw) -> None:
 
 def test_eod_rule_refuses_and_stores_nothing(make_sink) -> None:
     sink = make_sink(rules=rules(("reply", "EOD=451 4.3.0 Try later")))
-    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client, \
-            pytest.raises(smtplib.SMTPDataError) as caught:
+    with (
+        smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client,
+        pytest.raises(smtplib.SMTPDataError) as caught,
+    ):
         client.sendmail("a@c.test", ["b@s.test"], b"Subject: x\r\n\r\ny\r\n")
     assert caught.value.smtp_code == 451 and sink.messages() == []
 
@@ -76,8 +78,7 @@ def test_greylisting_first_attempt_451_then_accepted(make_sink) -> None:
 
 
 def test_custom_delayed_greeting_and_421_at_connect(make_sink, raw) -> None:
-    sink = make_sink(rules=RuleSet(greeting_text="220 slow.test custom hello",
-                                   greeting_delay=0.3))
+    sink = make_sink(rules=RuleSet(greeting_text="220 slow.test custom hello", greeting_delay=0.3))
     client = raw(sink.port)
     start = time.monotonic()
     assert client.reply() == (220, ["220 slow.test custom hello"])
@@ -90,26 +91,50 @@ def test_custom_delayed_greeting_and_421_at_connect(make_sink, raw) -> None:
 def test_starttls_that_fails_its_handshake(make_sink) -> None:
     sink = make_sink(rules=RuleSet(starttls_fail=True))
     context = ssl.create_default_context(cafile=sink.cert_path)
-    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client, \
-            pytest.raises((ssl.SSLError, ConnectionError, smtplib.SMTPServerDisconnected)):
+    with (
+        smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client,
+        pytest.raises((ssl.SSLError, ConnectionError, smtplib.SMTPServerDisconnected)),
+    ):
         client.starttls(context=context)
 
 
 EXCHANGE_SESSION = [
-    ("", [r"220 mail1\.fabrikam\.com Microsoft ESMTP MAIL Service ready at "
-          r"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"]),
-    ("EHLO contoso.com", [
-        r"250-mail1\.fabrikam\.com Hello \[127\.0\.0\.1\]", "250-SIZE 37748736",
-        "250-PIPELINING", "250-DSN", "250-ENHANCEDSTATUSCODES", "250-STARTTLS",
-        "250-X-ANONYMOUSTLS", "250-AUTH NTLM", "250-X-EXPS GSSAPI NTLM", "250-8BITMIME",
-        "250-BINARYMIME", "250-CHUNKING", "250 XRDST"]),
+    (
+        "",
+        [
+            r"220 mail1\.fabrikam\.com Microsoft ESMTP MAIL Service ready at "
+            r"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"
+        ],
+    ),
+    (
+        "EHLO contoso.com",
+        [
+            r"250-mail1\.fabrikam\.com Hello \[127\.0\.0\.1\]",
+            "250-SIZE 37748736",
+            "250-PIPELINING",
+            "250-DSN",
+            "250-ENHANCEDSTATUSCODES",
+            "250-STARTTLS",
+            "250-X-ANONYMOUSTLS",
+            "250-AUTH NTLM",
+            "250-X-EXPS GSSAPI NTLM",
+            "250-8BITMIME",
+            "250-BINARYMIME",
+            "250-CHUNKING",
+            "250 XRDST",
+        ],
+    ),
     ("MAIL FROM: <chris@contoso.com>", ["250 2.1.0 Sender OK"]),
     ("RCPT TO: <kate@fabrikam.com> NOTIFY=success,failure", ["250 2.1.5 Recipient OK"]),
     ("DATA", [r"354 Start mail input; end with <CRLF>\.<CRLF>"]),
-    ("Subject: test\r\n\r\nThis is a test message.\r\n.", [
-        r"250 2\.6\.0 <[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-        r"@mail1\.fabrikam\.com> \[InternalId=\d{13}, Hostname=mail1\.fabrikam\.com\] "
-        r"Queued mail for delivery"]),
+    (
+        "Subject: test\r\n\r\nThis is a test message.\r\n.",
+        [
+            r"250 2\.6\.0 <[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+            r"@mail1\.fabrikam\.com> \[InternalId=\d{13}, Hostname=mail1\.fabrikam\.com\] "
+            r"Queued mail for delivery"
+        ],
+    ),
     ("QUIT", [r"221 2\.0\.0 Service closing transmission channel"]),
 ]
 

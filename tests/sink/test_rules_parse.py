@@ -13,7 +13,7 @@ def test_rules_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(
         '[greeting]\ntext = "220 slow.test hi"\ndelay = 0.5\n'
-        '[starttls]\nfail = true\n[greylist]\ndelay = 2\n'
+        "[starttls]\nfail = true\n[greylist]\ndelay = 2\n"
         '[[rule]]\ncommand = "rcpt"\nmatch = "*@blocked.test"\nreply = "550 5.1.1 No"\n'
         '[[rule]]\ncommand = "MAIL"\naction = "disconnect"\ntimes = 1\n'
     )
@@ -26,9 +26,15 @@ def test_rules_file_round_trip(tmp_path: Path) -> None:
     assert rules.find("MAIL", ["a@b"]) is None  # times = 1
 
 
-@pytest.mark.parametrize("text", ["[[rule]]\ncommand = 'FOO'\nreply = '550 x'\n",
-                                  "[[rule]]\ncommand = 'RCPT'\nreply = 'hello'\n",
-                                  "[nonsense]\n", "not toml ["])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[rule]]\ncommand = 'FOO'\nreply = '550 x'\n",
+        "[[rule]]\ncommand = 'RCPT'\nreply = 'hello'\n",
+        "[nonsense]\n",
+        "not toml [",
+    ],
+)
 def test_bad_rules_are_reported(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)

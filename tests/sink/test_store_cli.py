@@ -13,17 +13,30 @@ MESSAGE = b"Subject: =?utf-8?q?h=C3=A9llo?=\r\nFrom: a@x.test\r\n\r\nbody line\r
 
 
 def sink_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smtpcheck", "sink", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "smtpcheck", "sink", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def fill(root: Path, count: int = 2) -> Store:
     store = Store(root).open()
-    store.write_batch([
-        Envelope(id=f"ID{i}", mail_from="a@x.test", recipients=["b@y.test"], data=MESSAGE,
-                 client="127.0.0.1:1", helo="client.test", hostname="sink.test")
-        for i in range(count)
-    ])
+    store.write_batch(
+        [
+            Envelope(
+                id=f"ID{i}",
+                mail_from="a@x.test",
+                recipients=["b@y.test"],
+                data=MESSAGE,
+                client="127.0.0.1:1",
+                helo="client.test",
+                hostname="sink.test",
+            )
+            for i in range(count)
+        ]
+    )
     return store
 
 
@@ -57,8 +70,21 @@ def test_cli_list_show_export_clear(tmp_path: Path) -> None:
     assert ids == ["ID0", "ID1"]
     shown = sink_cli("show", "2", "--store", str(tmp_path))
     assert "ID1" in shown.stdout and "body line" in shown.stdout
-    raw = subprocess.run([sys.executable, "-m", "smtpcheck", "sink", "show", "ID0", "--raw",
-                          "--store", str(tmp_path)], capture_output=True, timeout=60)
+    raw = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smtpcheck",
+            "sink",
+            "show",
+            "ID0",
+            "--raw",
+            "--store",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        timeout=60,
+    )
     assert raw.stdout == MESSAGE
     exported = sink_cli("show", "ID0", "--store", str(tmp_path), "--export", str(tmp_path))
     assert (tmp_path / "ID0.eml").read_bytes().endswith(MESSAGE), exported.stderr
@@ -67,7 +93,8 @@ def test_cli_list_show_export_clear(tmp_path: Path) -> None:
     cleared = sink_cli("clear", "--yes", "--store", str(tmp_path))
     assert "deleted 2 messages" in cleared.stdout
     assert json.loads(sink_cli("list", "--store", str(tmp_path), "--json").stdout) == {
-        "messages": []}
+        "messages": []
+    }
 
 
 def test_cli_refuses_public_address_and_bad_rules(tmp_path: Path) -> None:

@@ -11,9 +11,16 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "SinkConfig": "config", "Limits": "config", "SinkServer": "server",
-    "run_in_thread": "server", "ThreadedSink": "server", "Store": "store",
-    "RuleSet": "rules", "Rule": "rules", "Greylist": "rules", "get_persona": "personas",
+    "SinkConfig": "config",
+    "Limits": "config",
+    "SinkServer": "server",
+    "run_in_thread": "server",
+    "ThreadedSink": "server",
+    "Store": "store",
+    "RuleSet": "rules",
+    "Rule": "rules",
+    "Greylist": "rules",
+    "get_persona": "personas",
 }
 
 __all__ = sorted(_EXPORTS)

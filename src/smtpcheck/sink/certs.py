@@ -35,7 +35,9 @@ def ensure_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
     alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=3650))
@@ -44,7 +46,8 @@ def ensure_certificate(directory: Path, hostname: str) -> tuple[Path, Path]:
         .sign(key, hashes.SHA256())
     )
     key_bytes = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     # Write the key 0600 from the start, then publish both with atomic renames.

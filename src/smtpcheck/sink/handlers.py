@@ -1,6 +1,8 @@
 """What the sink answers to each client event: the SMTP dialogue of `SinkSession`.
 
-A mixin, so the I/O (sink/session.py) and the dialogue stay in separate short files.
+A mixin, so the I/O (sink/session.py) and the dialogue stay in separate short files;
+the message (DATA/BDAT, storing) is in sink/handle_message.py, STARTTLS in
+sink/handle_tls.py and AUTH in sink/handle_auth.py.
 Every reply text comes from the persona; every reply may be replaced, delayed, turned
 into a disconnect or a tarpit by a rule (`respond`). The sink never relays: an accepted
 message is only ever written to the store.
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import ssl
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -25,17 +26,17 @@ from smtpcheck.protocol.events import (
     MessageEnd,
 )
 from smtpcheck.protocol.states import ServerState
-from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
+from smtpcheck.sink.handle_auth import AuthHandlers
+from smtpcheck.sink.handle_message import MessageHandlers
+from smtpcheck.sink.handle_tls import TlsHandlers
 from smtpcheck.sink.personas import exchange_date
 from smtpcheck.sink.rules import Rule, parse_reply
-from smtpcheck.sink.store import Envelope
 
 Pending = Coroutine[Any, Any, None] | None
-TLS_ALERT_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"
 BODY_VALUES = {"7BIT", "8BITMIME"}
 
 
-class CommandHandlers:
+class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
     """The dialogue. Attributes used here are set by `SinkSession.__init__`."""
 
     server: Any
@@ -83,16 +84,14 @@ class CommandHandlers:
         return self.conn.state in (ServerState.DATA, ServerState.BDAT)
 
     def fields(self, **extra: Any) -> dict[str, Any]:
-        base = {"hostname": self.config.hostname, "client_ip": self.client_ip,
-                "helo": self.helo, "size": self.size}
+        base = {
+            "hostname": self.config.hostname,
+            "client_ip": self.client_ip,
+            "helo": self.helo,
+            "size": self.size,
+        }
         base.update(extra)
         return _LazyFields(base)
-
-    def auth_offered(self) -> bool:
-        return self.config.auth and (self.tls is not None or not self.config.auth_requires_tls)
-
-    def tls_available(self) -> bool:
-        return self.config.starttls and self.server.tls_context is not None
 
     def ehlo_keywords(self) -> list[str]:
         words = []
@@ -109,14 +108,6 @@ class CommandHandlers:
 
     def advertised_keywords(self) -> frozenset[str]:
         return frozenset(k.split()[0].upper() for k in self.persona.keywords)
-
-    @staticmethod
-    def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
-        ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return None
-        cipher = ssl_object.cipher()
-        return {"version": ssl_object.version(), "cipher": cipher[0] if cipher else None}
 
     # -- dispatch ------------------------------------------------------------------
     def handle(self, event: object) -> Pending:
@@ -167,8 +158,13 @@ class CommandHandlers:
             self.say(key, **extra)
 
     # -- rules ---------------------------------------------------------------------
-    def respond(self, command: str, addresses: list[str] | None, normal: str,
-                accepted: Callable[[], None] | None = None) -> Pending:
+    def respond(
+        self,
+        command: str,
+        addresses: list[str] | None,
+        normal: str,
+        accepted: Callable[[], None] | None = None,
+    ) -> Pending:
         """Send `normal` (a persona key or a "CODE text"), unless a rule says otherwise.
 
         `accepted` runs when the reply finally sent is 2xx/3xx (the command took effect).
@@ -181,8 +177,7 @@ class CommandHandlers:
             return None
         return self.apply_rule(rule, text, accepted)
 
-    async def apply_rule(self, rule: Rule, text: str,
-                         accepted: Callable[[], None] | None) -> None:
+    async def apply_rule(self, rule: Rule, text: str, accepted: Callable[[], None] | None) -> None:
         if rule.delay:
             await asyncio.sleep(rule.delay)
         if rule.reply is not None:
@@ -258,8 +253,11 @@ class CommandHandlers:
             self.bad_command("syntax", detail="MAIL FROM:<address>")
             return None
         body = (event.params.get("BODY") or "").upper()
-        if "BODY" in event.params and body not in BODY_VALUES and not (
-                body == "BINARYMIME" and "BINARYMIME" in self.advertised_keywords()):
+        if (
+            "BODY" in event.params
+            and body not in BODY_VALUES
+            and not (body == "BINARYMIME" and "BINARYMIME" in self.advertised_keywords())
+        ):
             self.bad_command("param", detail=f"BODY={body}")
             return None
         declared = event.params.get("SIZE")
@@ -283,8 +281,11 @@ class CommandHandlers:
             return self.respond("RCPT", [event.address], "too_many_rcpts")
         greylist = self.rules.greylist
         if greylist is not None and greylist.check(self.client_ip, self.mail_from, event.address):
-            text = (f"{greylist.reply[0]} " + "\n".join(greylist.reply[1]) if greylist.reply
-                    else self.persona.reply("greylisted", self.fields(rcpt=event.address)))
+            text = (
+                f"{greylist.reply[0]} " + "\n".join(greylist.reply[1])
+                if greylist.reply
+                else self.persona.reply("greylisted", self.fields(rcpt=event.address))
+            )
             return self.respond("RCPT", [event.address], text)
         address, params = event.address, dict(event.params)
 
@@ -293,70 +294,6 @@ class CommandHandlers:
             self.rcpt_params.append(params)
 
         return self.respond("RCPT", [address], "rcpt_ok", accepted)
-
-    def on_data(self, event: ClientCommand) -> Pending:
-        if not self.recipients:
-            self.bad_command("bad_sequence", detail="no valid recipients")
-            return None
-
-        return self.respond("DATA", self.recipients, "data_go")
-
-    def on_bdat(self, event: ClientCommand) -> Pending:
-        # A valid BDAT: the core reads the chunk by its octet count and we answer at
-        # ChunkEnd/MessageEnd. An invalid one is still waiting for its reply.
-        if self.conn.state is not ServerState.BDAT:
-            self.bad_command("syntax", detail="BDAT size [LAST]")
-        return None
-
-    def on_message_end(self) -> Pending:
-        if not self.recipients:
-            self.bad_command("bad_sequence", detail="no valid recipients")
-            self.reset_transaction()
-            return None
-        if self.too_big:
-            return self.respond("EOD", self.recipients, "size_data", self.reset_transaction)
-        rule = self.rules.find("EOD", self.recipients, self.mail_from) if self.rules.rules else None
-        if rule is not None and rule.reply is not None and rule.reply[0] >= 400:
-            return self.apply_rule(rule, "", self.reset_transaction)
-        return self.store_message(rule)
-
-    async def store_message(self, rule: Rule | None) -> None:
-        data = b"".join(self.chunks)
-        protocol = ("LMTP" if self.config.lmtp else "ESMTP") + ("S" if self.tls else "") + (
-            "A" if self.auth else "")
-        envelope = Envelope(
-            id=_message_id(), mail_from=self.mail_from or "", recipients=list(self.recipients),
-            data=data, mail_params=self.mail_params, rcpt_params=list(self.rcpt_params),
-            client=self.client, helo=self.helo, protocol=protocol, tls=self.tls, auth=self.auth,
-            session_id=self.id, anomalies=list(self.tx_anomalies),
-            hostname=self.config.hostname,
-        )
-        try:
-            await self.server.committer.submit(envelope)
-        except Exception as exc:
-            self.server.emit({"event": "error", "session": self.id, "client": self.client,
-                              "detail": f"cannot store message: {exc}"})
-            self.say("storage_failed")
-            self.reset_transaction()
-            return
-        self.messages += 1
-        self.server.emit({
-            "event": "message", "session": self.id, "client": self.client, "id": envelope.id,
-            "mail_from": envelope.mail_from, "recipients": envelope.recipients,
-            "size": len(data), "subject": _subject(data), "anomalies": envelope.anomalies,
-        })
-        fields = self.fields(id=envelope.id, size=len(data))
-        recipients = list(self.recipients)
-        self.reset_transaction()
-        if self.config.lmtp:
-            for rcpt in recipients:
-                self.send_text(self.persona.reply("lmtp_rcpt_ok", fields, rcpt=rcpt))
-            return
-        text = self.persona.reply("eod_ok", fields)
-        if rule is not None:
-            await self.apply_rule(rule, text, None)
-        else:
-            self.send_text(text)
 
     def on_rset(self, event: ClientCommand) -> Pending:
         return self.respond("RSET", None, "rset", self.reset_transaction)
@@ -370,107 +307,6 @@ class CommandHandlers:
     def on_quit(self, event: ClientCommand) -> Pending:
         pending = self.respond("QUIT", None, "quit", self.close)
         return pending
-
-    def on_starttls(self, event: ClientCommand) -> Pending:
-        if self.tls is not None or not self.tls_available():
-            self.bad_command("bad_sequence" if self.tls else "tls_unavailable",
-                             detail="TLS already active")
-            return None
-        if event.argument:
-            self.bad_command("syntax", detail="STARTTLS takes no argument")
-            return None
-        if self.transport is not None:
-            self.transport.pause_reading()  # the ClientHello must reach the TLS layer
-        return self.start_tls()
-
-    async def start_tls(self) -> None:
-        rule = self.rules.find("STARTTLS", None, None) if self.rules.rules else None
-        if rule is not None:
-            await self.apply_rule(rule, self.persona.reply("starttls_go", self.fields()), None)
-            if self.closed or (rule.reply is not None and rule.reply[0] >= 400):
-                if self.transport is not None and not self.closed:
-                    self.transport.resume_reading()
-                return
-        else:
-            self.say("starttls_go")
-        seen = len(self.conn.anomalies)
-        self.conn.start_tls()  # discards what came in clear after STARTTLS (CVE-2011-0411)
-        for anomaly in self.conn.anomalies[seen:]:
-            self.note(anomaly)
-        assert self.transport is not None
-        if self.rules.starttls_fail:
-            self.transport.write(TLS_ALERT_HANDSHAKE_FAILURE)
-            self.note(Anomaly("starttls-failed-on-purpose", "handshake failure sent (rule)"))
-            self.close()
-            return
-        try:
-            new_transport = await self.loop.start_tls(
-                self.transport, self, self.server.tls_context, server_side=True,  # type: ignore[arg-type]
-                ssl_handshake_timeout=self.config.limits.command_timeout,
-            )
-        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
-            self.note(Anomaly("tls-handshake-failed", str(exc)[:200]))
-            self.close()
-            return
-        if new_transport is None:
-            self.close()
-            return
-        self.transport = new_transport
-        self.tls = self.tls_facts(new_transport)
-        self.helo = ""
-        self.reset_transaction()
-
-    def on_auth(self, event: ClientCommand) -> Pending:
-        if not self.auth_offered() or self.auth is not None or self.mail_from is not None:
-            self.bad_command("bad_sequence", detail="AUTH not allowed now")
-            return None
-        mechanism, _, initial = event.argument.partition(" ")
-        mechanism = mechanism.upper()
-        if mechanism not in MECHANISMS:
-            self.bad_command("auth_mechanism")
-            return None
-        self.auth_mechanism = mechanism
-        initial = initial.strip()
-        if mechanism == "PLAIN":
-            if initial and initial != "=":
-                self.finish_plain(initial)
-            else:
-                self.ask("")
-        elif initial:
-            self.login_user = b64decode(initial)
-            self.ask(b64encode("Password:"))
-        else:
-            self.ask(b64encode("Username:"))
-        return None
-
-    def ask(self, challenge: str) -> None:
-        self.auth_secret_pending = True
-        self.send_reply(334, [challenge])
-
-    def on_auth_response(self, text: str) -> None:
-        self.auth_secret_pending = False
-        if text.strip() == "*":
-            self.auth_mechanism = None
-            self.say("auth_cancelled")
-        elif self.auth_mechanism == "PLAIN":
-            self.finish_plain(text)
-        elif self.login_user is None:
-            self.login_user = b64decode(text) or ""
-            self.ask(b64encode("Password:"))
-        else:
-            self.finish_auth(self.login_user, b64decode(text))
-
-    def finish_plain(self, text: str) -> None:
-        decoded = decode_plain(text)
-        self.finish_auth(*(decoded or ("", None)))
-
-    def finish_auth(self, user: str, password: str | None) -> None:
-        mechanism, self.auth_mechanism, self.login_user = self.auth_mechanism, None, None
-        if password is not None and self.server.authenticator.check(user, password):
-            self.auth = {"user": user, "mechanism": mechanism}
-            self.say("auth_ok")
-        else:
-            self.bad_command("auth_failed")
 
 
 class _LazyFields(dict[str, Any]):
@@ -487,17 +323,3 @@ class _LazyFields(dict[str, Any]):
             raise KeyError(key)
         self[key] = value
         return value
-
-
-def _message_id() -> str:
-    from smtpcheck.sink.session import new_id
-
-    return new_id()
-
-
-def _subject(data: bytes) -> str | None:
-    from smtpcheck.sink.store import decode_mime_words, parse_headers
-
-    head = data[:8192]
-    value = next((v for k, v in parse_headers(head) if k.lower() == "subject"), None)
-    return decode_mime_words(value)

@@ -29,22 +29,27 @@ def render(event: dict[str, Any]) -> str | None:
     client = event.get("client", "")
     if kind == "listening":
         tls = f", implicit TLS on {event['tls_port']}" if event.get("tls_port") else ""
-        return (f"smtpcheck sink listening on {event['host']}:{event['port']}{tls}; "
-                f"store {event['store']} (Ctrl-C to stop)")
+        return (
+            f"smtpcheck sink listening on {event['host']}:{event['port']}{tls}; "
+            f"store {event['store']} (Ctrl-C to stop)"
+        )
     if kind == "connect":
         return f"{stamp} {client} connect"
     if kind == "message":
         subject = f' "{event["subject"]}"' if event.get("subject") else ""
-        return (f"{stamp} {client} stored {event['id']} <{event['mail_from']}> -> "
-                f"{', '.join(event['recipients'])} {event['size']} B{subject}")
+        return (
+            f"{stamp} {client} stored {event['id']} <{event['mail_from']}> -> "
+            f"{', '.join(event['recipients'])} {event['size']} B{subject}"
+        )
     if kind == "anomaly":
         return f"{stamp} {client} anomaly {event['kind']}: {event['detail']}"
     if kind == "close":
         kinds = sorted({a["kind"] for a in event.get("anomalies", [])})
         extra = f" anomalies: {', '.join(kinds)}" if kinds else ""
         tls = f" {event['tls']['version']}" if event.get("tls") else ""
-        return (f"{stamp} {client} close {event['messages']} msg "
-                f"{event['duration']:.3f} s{tls}{extra}")
+        return (
+            f"{stamp} {client} close {event['messages']} msg {event['duration']:.3f} s{tls}{extra}"
+        )
     if kind == "error":
         return f"{stamp} {client} error: {event['detail']}"
     return None
@@ -70,8 +75,11 @@ def serve_forever(config: SinkConfig, as_json: bool = False, quiet: bool = False
         try:
             server = await SinkServer(config, show).start()
         except OSError as exc:
-            print(f"smtpcheck sink: cannot listen on {config.host}:{config.port}: "
-                  f"{exc.strerror or exc}", file=sys.stderr)
+            print(
+                f"smtpcheck sink: cannot listen on {config.host}:{config.port}: "
+                f"{exc.strerror or exc}",
+                file=sys.stderr,
+            )
             return 1
         try:
             await stop.wait()

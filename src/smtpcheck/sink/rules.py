@@ -41,8 +41,24 @@ from pathlib import Path
 from typing import Any
 
 COMMANDS = {
-    "CONNECT", "EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "EOD", "BDAT", "STARTTLS",
-    "AUTH", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "*",
+    "CONNECT",
+    "EHLO",
+    "HELO",
+    "LHLO",
+    "MAIL",
+    "RCPT",
+    "DATA",
+    "EOD",
+    "BDAT",
+    "STARTTLS",
+    "AUTH",
+    "RSET",
+    "NOOP",
+    "QUIT",
+    "VRFY",
+    "EXPN",
+    "HELP",
+    "*",
 }
 ACTIONS = {"reply", "disconnect", "tarpit"}
 
@@ -133,8 +149,9 @@ class RuleSet:
     greeting_delay: float = 0.0
     starttls_fail: bool = False
 
-    def find(self, command: str, addresses: list[str] | None = None,
-             sender: str | None = None) -> Rule | None:
+    def find(
+        self, command: str, addresses: list[str] | None = None, sender: str | None = None
+    ) -> Rule | None:
         """The first rule matching; its use counter goes up."""
         for rule in self.rules:
             if rule.matches(command, addresses or [], sender):
@@ -171,12 +188,18 @@ def rules_from_dict(data: dict[str, Any], origin: str = "rules") -> RuleSet:
         where = f"{origin}: rule {index}"
         try:
             reply = parse_reply(str(item["reply"])) if "reply" in item else None
-            ruleset.rules.append(Rule(
-                command=str(item.get("command", "*")), match=item.get("match"),
-                sender=item.get("sender"), reply=reply, delay=float(item.get("delay", 0)),
-                action=str(item.get("action", "reply")), interval=float(item.get("interval", 1)),
-                times=int(item["times"]) if "times" in item else None,
-            ))
+            ruleset.rules.append(
+                Rule(
+                    command=str(item.get("command", "*")),
+                    match=item.get("match"),
+                    sender=item.get("sender"),
+                    reply=reply,
+                    delay=float(item.get("delay", 0)),
+                    action=str(item.get("action", "reply")),
+                    interval=float(item.get("interval", 1)),
+                    times=int(item["times"]) if "times" in item else None,
+                )
+            )
         except (RuleError, TypeError, ValueError) as exc:
             raise RuleError(f"{where}: {exc}") from None
     if "greylist" in data:
@@ -208,9 +231,14 @@ def parse_shorthand(kind: str, spec: str) -> Rule:
             raise RuleError(f"--delay needs COMMAND[:PATTERN]=SECONDS, got {spec!r}") from None
         return Rule(command=command, match=match, delay=seconds)
     if kind == "disconnect":
-        return Rule(command=command, match=match, action="disconnect",
-                    reply=parse_reply(value) if value else None)
+        return Rule(
+            command=command,
+            match=match,
+            action="disconnect",
+            reply=parse_reply(value) if value else None,
+        )
     if kind == "tarpit":
-        return Rule(command=command, match=match, action="tarpit",
-                    interval=float(value) if value else 1.0)
+        return Rule(
+            command=command, match=match, action="tarpit", interval=float(value) if value else 1.0
+        )
     raise RuleError(f"unknown rule shorthand {kind!r}")

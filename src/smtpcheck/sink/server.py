@@ -36,8 +36,9 @@ class SinkServer:
         self.config = config
         self.on_event = on_event
         self.store = Store(config.store_dir, durable=config.durable)
-        self.authenticator = Authenticator(load_users(config.users_file)
-                                           if config.users_file else None)
+        self.authenticator = Authenticator(
+            load_users(config.users_file) if config.users_file else None
+        )
         self.tls_context: ssl.SSLContext | None = None
         self.sessions: set[Any] = set()
         self.port = 0
@@ -60,24 +61,38 @@ class SinkServer:
         self.committer.start()
         try:
             server = await self.loop.create_server(
-                lambda: SinkSession(self, implicit_tls=False), self.config.host,
-                self.config.port, backlog=1024, reuse_address=True,
+                lambda: SinkSession(self, implicit_tls=False),
+                self.config.host,
+                self.config.port,
+                backlog=1024,
+                reuse_address=True,
             )
             self._servers.append(server)
             self.port = server.sockets[0].getsockname()[1]
             if self.config.tls_port is not None:
                 tls_server = await self.loop.create_server(
-                    lambda: SinkSession(self, implicit_tls=True), self.config.host,
-                    self.config.tls_port, ssl=self.tls_context, backlog=1024,
-                    reuse_address=True, ssl_handshake_timeout=self.config.limits.command_timeout,
+                    lambda: SinkSession(self, implicit_tls=True),
+                    self.config.host,
+                    self.config.tls_port,
+                    ssl=self.tls_context,
+                    backlog=1024,
+                    reuse_address=True,
+                    ssl_handshake_timeout=self.config.limits.command_timeout,
                 )
                 self._servers.append(tls_server)
                 self.tls_port = tls_server.sockets[0].getsockname()[1]
         except BaseException:
             await self.close()
             raise
-        self.emit({"event": "listening", "host": self.config.host, "port": self.port,
-                   "tls_port": self.tls_port, "store": str(self.config.store_dir)})
+        self.emit(
+            {
+                "event": "listening",
+                "host": self.config.host,
+                "port": self.port,
+                "tls_port": self.tls_port,
+                "store": str(self.config.store_dir),
+            }
+        )
         return self
 
     def _make_tls_context(self) -> ssl.SSLContext:
@@ -166,8 +181,9 @@ class ThreadedSink:
 
 
 @contextlib.contextmanager
-def run_in_thread(config: SinkConfig,
-                  on_event: EventListener | None = None) -> Iterator[ThreadedSink]:
+def run_in_thread(
+    config: SinkConfig, on_event: EventListener | None = None
+) -> Iterator[ThreadedSink]:
     """Run a SinkServer on its own loop in a thread for the `with` block; stop it cleanly."""
     ready = threading.Event()
     stop: asyncio.Event | None = None

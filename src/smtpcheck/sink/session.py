@@ -49,7 +49,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.conn = ServerConnection(
-            advertised=self.advertised_keywords(), lmtp=self.config.lmtp,
+            advertised=self.advertised_keywords(),
+            lmtp=self.config.lmtp,
             max_line_length=self.config.limits.max_line_length,
         )
         self.client_ip, self.client = "", ""
@@ -151,13 +152,32 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         if self.transcript is not None:
             transcript = self.transcript.name
             self.transcript.close()
-        record = SessionRecord(self.id, self.started, time.time(), self.client, self.helo,
-                               self.tls, self.auth, self.messages, self.anomalies, transcript)
+        record = SessionRecord(
+            self.id,
+            self.started,
+            time.time(),
+            self.client,
+            self.helo,
+            self.tls,
+            self.auth,
+            self.messages,
+            self.anomalies,
+            transcript,
+        )
         if self.server.committer is not None:
             self.server.committer.record_session(record)
-        self.server.emit({"event": "close", "session": self.id, "client": self.client,
-                          "messages": self.messages, "duration": time.time() - self.started,
-                          "tls": self.tls, "auth": self.auth, "anomalies": self.anomalies})
+        self.server.emit(
+            {
+                "event": "close",
+                "session": self.id,
+                "client": self.client,
+                "messages": self.messages,
+                "duration": time.time() - self.started,
+                "tls": self.tls,
+                "auth": self.auth,
+                "anomalies": self.anomalies,
+            }
+        )
 
     def close(self) -> None:
         """Close after what was written is flushed."""
@@ -262,8 +282,14 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.close()
 
     def fail_internal(self, exc: BaseException) -> None:
-        self.server.emit({"event": "error", "session": self.id, "client": self.client,
-                          "detail": f"{type(exc).__name__}: {exc}"})
+        self.server.emit(
+            {
+                "event": "error",
+                "session": self.id,
+                "client": self.client,
+                "detail": f"{type(exc).__name__}: {exc}",
+            }
+        )
         with contextlib.suppress(Exception):
             self.send_reply(421, ["4.3.0 Internal error, closing connection"])
         self.close()
@@ -287,7 +313,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         if not self.busy:
             idle = now - self.last_activity > limits.idle_timeout
             slow = self.partial_since is not None and (
-                now - self.partial_since > limits.command_timeout)
+                now - self.partial_since > limits.command_timeout
+            )
             if idle or slow:
                 self.note(Anomaly("timeout", "idle" if idle else "command not completed"))
                 with contextlib.suppress(Exception):

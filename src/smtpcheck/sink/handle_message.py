@@ -1,0 +1,151 @@
+"""The message itself: DATA, BDAT, the end of data, and the durable store before the 250.
+
+A mixin of `SinkSession` (see sink/handlers.py). At the end of the data the message is
+handed to the group committer (sink/commit.py); the final 250 is sent only once it is
+durable. A rule on EOD with a 4xx/5xx reply refuses the message: it is not stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smtpcheck.protocol.events import ClientCommand
+from smtpcheck.protocol.states import ServerState
+from smtpcheck.sink.rules import Rule
+from smtpcheck.sink.store import Envelope
+
+Pending = Any
+
+
+class MessageHandlers:
+    """DATA / BDAT / end of data. Attributes used here are set by `SinkSession.__init__`."""
+
+    server: Any
+    config: Any
+    persona: Any
+    rules: Any
+    conn: Any
+    id: str
+    client: str
+    helo: str
+    tls: dict[str, Any] | None
+    auth: dict[str, Any] | None
+    messages: int
+    mail_from: str | None
+    mail_params: dict[str, str | None]
+    recipients: list[str]
+    rcpt_params: list[dict[str, str | None]]
+    chunks: list[bytes]
+    too_big: bool
+    tx_anomalies: list[dict[str, str]]
+    bad_command: Any
+    respond: Any
+    apply_rule: Any
+    reset_transaction: Any
+    say: Any
+    send_text: Any
+    fields: Any
+
+    def on_data(self, event: ClientCommand) -> Pending:
+        if not self.recipients:
+            self.bad_command("bad_sequence", detail="no valid recipients")
+            return None
+
+        return self.respond("DATA", self.recipients, "data_go")
+
+    def on_bdat(self, event: ClientCommand) -> Pending:
+        # A valid BDAT: the core reads the chunk by its octet count and we answer at
+        # ChunkEnd/MessageEnd. An invalid one is still waiting for its reply.
+        if self.conn.state is not ServerState.BDAT:
+            self.bad_command("syntax", detail="BDAT size [LAST]")
+        return None
+
+    def on_message_end(self) -> Pending:
+        if not self.recipients:
+            self.bad_command("bad_sequence", detail="no valid recipients")
+            self.reset_transaction()
+            return None
+        if self.too_big:
+            return self.respond("EOD", self.recipients, "size_data", self.reset_transaction)
+        rule = self.rules.find("EOD", self.recipients, self.mail_from) if self.rules.rules else None
+        if rule is not None and rule.reply is not None and rule.reply[0] >= 400:
+            return self.apply_rule(rule, "", self.reset_transaction)
+        return self.store_message(rule)
+
+    async def store_message(self, rule: Rule | None) -> None:
+        data = b"".join(self.chunks)
+        protocol = (
+            ("LMTP" if self.config.lmtp else "ESMTP")
+            + ("S" if self.tls else "")
+            + ("A" if self.auth else "")
+        )
+        envelope = Envelope(
+            id=_message_id(),
+            mail_from=self.mail_from or "",
+            recipients=list(self.recipients),
+            data=data,
+            mail_params=self.mail_params,
+            rcpt_params=list(self.rcpt_params),
+            client=self.client,
+            helo=self.helo,
+            protocol=protocol,
+            tls=self.tls,
+            auth=self.auth,
+            session_id=self.id,
+            anomalies=list(self.tx_anomalies),
+            hostname=self.config.hostname,
+        )
+        try:
+            await self.server.committer.submit(envelope)
+        except Exception as exc:
+            self.server.emit(
+                {
+                    "event": "error",
+                    "session": self.id,
+                    "client": self.client,
+                    "detail": f"cannot store message: {exc}",
+                }
+            )
+            self.say("storage_failed")
+            self.reset_transaction()
+            return
+        self.messages += 1
+        self.server.emit(
+            {
+                "event": "message",
+                "session": self.id,
+                "client": self.client,
+                "id": envelope.id,
+                "mail_from": envelope.mail_from,
+                "recipients": envelope.recipients,
+                "size": len(data),
+                "subject": _subject(data),
+                "anomalies": envelope.anomalies,
+            }
+        )
+        fields = self.fields(id=envelope.id, size=len(data))
+        recipients = list(self.recipients)
+        self.reset_transaction()
+        if self.config.lmtp:
+            for rcpt in recipients:
+                self.send_text(self.persona.reply("lmtp_rcpt_ok", fields, rcpt=rcpt))
+            return
+        text = self.persona.reply("eod_ok", fields)
+        if rule is not None:
+            await self.apply_rule(rule, text, None)
+        else:
+            self.send_text(text)
+
+
+def _message_id() -> str:
+    from smtpcheck.sink.session import new_id
+
+    return new_id()
+
+
+def _subject(data: bytes) -> str | None:
+    from smtpcheck.sink.store import decode_mime_words, parse_headers
+
+    head = data[:8192]
+    value = next((v for k, v in parse_headers(head) if k.lower() == "subject"), None)
+    return decode_mime_words(value)
