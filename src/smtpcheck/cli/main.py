@@ -66,9 +66,31 @@ def cli() -> None:
     """
 
 
+#: exit code for a failure of smtpcheck itself (a bug), as sysexits' EX_SOFTWARE
+INTERNAL_ERROR = 70
+
+
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point."""
-    return cli.main(args=argv, prog_name="smtpcheck")
+    """Console-script entry point: a bug gives one line, not a traceback.
+
+    Set SMTPCHECK_DEBUG=1 to see the traceback of such a failure.
+    """
+    import os
+    import sys
+
+    try:
+        return cli.main(args=argv, prog_name="smtpcheck", standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("smtpcheck: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # anything click did not handle is a bug of ours
+        if os.environ.get("SMTPCHECK_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"smtpcheck: internal error: {type(exc).__name__}: {exc} "
+            "(run again with SMTPCHECK_DEBUG=1 for details, and please report it)\n"
+        )
+        sys.exit(INTERNAL_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover
