@@ -17,7 +17,15 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "it")
 DEFAULT_LANGUAGE = "en"
-LANGUAGE_FILES: tuple[str, ...] = ("replies", "enhanced", "ehlo", "hints", "vendors", "messages")
+LANGUAGE_FILES: tuple[str, ...] = (
+    "replies",
+    "enhanced",
+    "ehlo",
+    "hints",
+    "vendors",
+    "messages",
+    "dns",
+)
 
 Table = dict[str, Any]
 
