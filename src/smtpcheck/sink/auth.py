@@ -1,4 +1,4 @@
-"""AUTH for the sink: PLAIN and LOGIN, accepting anyone or the users of a file.
+"""AUTH for the sink: PLAIN, LOGIN (and NTLM: sink/ntlm.py), accepting anyone or a file's users.
 
 The users file has one `user:password` per line; blank lines and `#` comments are
 ignored. Without a file every credential is accepted (and recorded: the user name,
@@ -12,7 +12,7 @@ import binascii
 import hmac
 from pathlib import Path
 
-MECHANISMS = ("PLAIN", "LOGIN")
+MECHANISMS = ("PLAIN", "LOGIN", "NTLM")  # NTLM: sink/ntlm.py, any credentials
 
 
 class UsersFileError(ValueError):

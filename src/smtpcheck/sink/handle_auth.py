@@ -1,16 +1,20 @@
-"""AUTH for the sink: the server side of PLAIN and LOGIN (RFC 4954).
+"""AUTH for the sink: the server side of PLAIN, LOGIN and NTLM (RFC 4954).
 
 A mixin of `SinkSession` (see sink/handlers.py). Credentials are checked by the
 server's `Authenticator` (anyone, or a users file); the user name and mechanism are
-recorded, never the password. Every line answering a 334 is a secret: the transcript
-redacts it (`auth_secret_pending`).
+recorded, never the password. The mechanisms accepted are those the persona advertises
+(NTLM for the exchange persona: any credentials, see sink/ntlm.py). Every line
+answering a 334 is a secret: the transcript redacts it (`auth_secret_pending`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from smtpcheck.protocol.events import ClientCommand
+from smtpcheck.sink import ntlm
 from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
 
 Pending = Any
@@ -21,6 +25,7 @@ class AuthHandlers:
 
     server: Any
     config: Any
+    persona: Any
     tls: dict[str, Any] | None
     auth: dict[str, Any] | None
     mail_from: str | None
@@ -40,12 +45,17 @@ class AuthHandlers:
             return None
         mechanism, _, initial = event.argument.partition(" ")
         mechanism = mechanism.upper()
-        if mechanism not in MECHANISMS:
+        if mechanism not in self.auth_mechanisms():
             self.bad_command("auth_mechanism")
             return None
         self.auth_mechanism = mechanism
         initial = initial.strip()
-        if mechanism == "PLAIN":
+        if mechanism == "NTLM":
+            if initial and initial != "=":
+                self.ntlm_step(initial)
+            else:
+                self.ask("")
+        elif mechanism == "PLAIN":
             if initial and initial != "=":
                 self.finish_plain(initial)
             else:
@@ -56,6 +66,14 @@ class AuthHandlers:
         else:
             self.ask(b64encode("Username:"))
         return None
+
+    def auth_mechanisms(self) -> tuple[str, ...]:
+        """What AUTH accepts: the persona's advertised mechanisms that the sink speaks."""
+        for keyword in self.persona.keywords:
+            words = keyword.upper().split()
+            if words[0] == "AUTH":
+                return tuple(word for word in words[1:] if word in MECHANISMS)
+        return ("PLAIN", "LOGIN")
 
     def ask(self, challenge: str) -> None:
         self.auth_secret_pending = True
@@ -68,6 +86,8 @@ class AuthHandlers:
             self.say("auth_cancelled")
         elif self.auth_mechanism == "PLAIN":
             self.finish_plain(text)
+        elif self.auth_mechanism == "NTLM":
+            self.ntlm_step(text)
         elif self.login_user is None:
             self.login_user = b64decode(text) or ""
             self.ask(b64encode("Password:"))
@@ -85,3 +105,23 @@ class AuthHandlers:
             self.say("auth_ok")
         else:
             self.bad_command("auth_failed")
+
+    def ntlm_step(self, text: str) -> None:
+        """NEGOTIATE -> our CHALLENGE; AUTHENTICATE -> accepted (any credentials)."""
+        try:
+            message = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            message = b""
+        kind = ntlm.message_type(message)
+        if kind == 1:
+            challenge = ntlm.challenge_message(self.config.hostname)
+            self.ask(base64.b64encode(challenge).decode("ascii"))
+            return
+        names = ntlm.parse_authenticate(message) if kind == 3 else None
+        mechanism, self.auth_mechanism = self.auth_mechanism, None
+        if names is None or self.server.authenticator.users is not None:
+            self.bad_command("auth_failed")  # malformed, or a users file NTLM cannot check
+            return
+        domain, user = names
+        self.auth = {"user": f"{domain}\\{user}" if domain else user, "mechanism": mechanism}
+        self.say("auth_ok")

@@ -177,7 +177,10 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
             return None
         return self.apply_rule(rule, text, accepted)
 
-    async def apply_rule(self, rule: Rule, text: str, accepted: Callable[[], None] | None) -> None:
+    async def apply_rule(
+        self, rule: Rule, text: str, accepted: Callable[[], None] | None
+    ) -> int | None:
+        """Carry out `rule` instead of sending `text`; the code sent (None: hung up)."""
         if rule.delay:
             await asyncio.sleep(rule.delay)
         if rule.reply is not None:
@@ -188,12 +191,12 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
             if rule.reply is not None:
                 self.send_reply(code, lines)
             self.close()
-            return
+            return None
         if rule.action == "tarpit":
             wire = self.conn.send(self._reply_event(code, lines))
             for index in range(len(wire)):
                 if self.closed or self.transport is None:
-                    return
+                    return None
                 self.transport.write(wire[index : index + 1])
                 await asyncio.sleep(rule.interval)
         else:
@@ -202,6 +205,7 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
             accepted()
         if code == 421:
             self.close()
+        return code
 
     @staticmethod
     def _reply_event(code: int, lines: list[str]) -> Any:

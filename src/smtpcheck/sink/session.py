@@ -103,12 +103,21 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             return
         text = self.rules.greeting_text or self.persona.reply("banner", self.fields())
         text = text.replace("{hostname}", self.config.hostname)
-        code = self.send_text(text)
-        if code >= 400:
+        rule = self.rules.find("CONNECT", [self.client_ip]) if self.rules.rules else None
+        if rule is not None:
+            self.run_async(self._greet_by_rule(rule, text))
+            return
+        if self.send_text(text) >= 400:
             self.close()
             return
         self.busy = False
         self.pump()
+
+    async def _greet_by_rule(self, rule: Any, text: str) -> None:
+        """A CONNECT rule: its reply, delay, disconnect or tarpit instead of the banner."""
+        code = await self.apply_rule(rule, text, None)
+        if code is None or code >= 400:
+            self.close()
 
     def data_received(self, data: bytes) -> None:
         if self.transcript is not None:
