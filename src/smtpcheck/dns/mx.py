@@ -21,7 +21,7 @@ import asyncio
 import ipaddress
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from typing import NamedTuple
@@ -67,26 +67,6 @@ _FAILURES: dict[LookupStatus, MxStatus] = {
     LookupStatus.ERROR: MxStatus.DNS_ERROR,
 }
 
-MX_STATUS_MEANINGS: dict[MxStatus, str] = {
-    MxStatus.MX: "mail goes to the hosts named by the MX records, lowest preference first",
-    MxStatus.IMPLICIT_MX: (
-        "no MX records: senders deliver to the domain's own address (implicit MX, RFC 5321 §5.1)"
-    ),
-    MxStatus.NULL_MX: "the domain publishes a null MX: it accepts no mail (RFC 7505)",
-    MxStatus.NXDOMAIN: "the domain does not exist (NXDOMAIN)",
-    MxStatus.NO_MAIL_RECORDS: (
-        "the domain exists but has no MX, A or AAAA record: there is nowhere to deliver"
-    ),
-    MxStatus.SERVFAIL: (
-        "the DNS server failed (SERVFAIL): the domain's nameservers are broken or "
-        "unreachable, or DNSSEC validation failed; senders will retry later"
-    ),
-    MxStatus.TIMEOUT: "the DNS server did not answer before the deadline",
-    MxStatus.REFUSED: "the DNS server refused the query (REFUSED)",
-    MxStatus.NO_NAMESERVERS: "no DNS server could be reached",
-    MxStatus.DNS_ERROR: "the DNS server gave an unusable answer",
-}
-
 
 class Severity(StrEnum):
     """How much a finding matters."""
@@ -100,15 +80,26 @@ class Severity(StrEnum):
 class MxFinding:
     """Something about the MX setup worth telling the user.
 
-    `code` is stable (for scripts and for knowledge/ hints); `message` is English text;
-    `host` is the exchange concerned, if any; `reference` names the rule broken.
+    `code` is stable (for scripts, and the key of its text in knowledge/); `facts` are
+    the values its text needs (`host`, `domain`, `target`, `rdtype`, `status`,
+    `detail`, `variant`); `host` is the exchange concerned, if any; `reference` names
+    the rule broken. The words are in `smtpcheck.knowledge.dns.explain_mx_finding(code,
+    lang, **facts)`, which also says how to fix it.
     """
 
     code: str
     severity: Severity
-    message: str
     host: str | None = None
     reference: str = ""
+    facts: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        """The finding in English (kept for compatibility: interfaces call
+        `smtpcheck.knowledge.dns.explain_mx_finding` in the reader's language)."""
+        from smtpcheck.knowledge.dns import explain_mx_finding
+
+        return explain_mx_finding(self.code, "en", **self.facts).message
 
 
 @dataclass(frozen=True)
@@ -173,8 +164,11 @@ class MxResult:
 
     @property
     def meaning(self) -> str:
-        """One English sentence saying what `status` means."""
-        return MX_STATUS_MEANINGS[self.status]
+        """What `status` means, in English (kept for compatibility: interfaces call
+        `smtpcheck.knowledge.dns.explain_mx_status(status, lang)`)."""
+        from smtpcheck.knowledge.dns import explain_mx_status
+
+        return explain_mx_status(self.status, "en").meaning
 
     @property
     def deliverable(self) -> bool:
@@ -196,12 +190,16 @@ class NoMailTargetsError(Exception):
     """The domain has no address to deliver to; `result` says why."""
 
     def __init__(self, result: MxResult, family: int | None = None) -> None:
+        from smtpcheck.knowledge.dns import explain_no_mail_targets
+
         self.result = result
-        reason = result.meaning
-        if result.status in (MxStatus.MX, MxStatus.IMPLICIT_MX):
-            wanted = f"IPv{family} " if family else ""
-            reason = f"no mail host of {result.domain} has an {wanted}address"
-        super().__init__(f"cannot deliver to {result.display_domain}: {reason}")
+        self.family = family
+        # English here; in another language: explain_no_mail_targets(..., lang).
+        super().__init__(
+            explain_no_mail_targets(
+                result.display_domain, result.status, family=family, ascii_domain=result.domain
+            )
+        )
 
 
 def _exchange_name(text: str) -> str:
@@ -276,12 +274,9 @@ async def _implicit_mx(
             MxFinding(
                 code="implicit-mx",
                 severity=Severity.INFO,
-                message=(
-                    f"{domain} has no MX record; senders fall back to its own address. "
-                    "Publish an MX record (or a null MX '0 .' if it takes no mail)."
-                ),
                 host=domain,
                 reference="RFC 5321 §5.1",
+                facts={"domain": domain},
             )
         ]
         findings += _lookup_failures(host)
@@ -315,7 +310,6 @@ async def _explicit_mx(
                 MxFinding(
                     code="null-mx-preference",
                     severity=Severity.WARNING,
-                    message="the null MX should have preference 0 ('0 .')",
                     reference="RFC 7505 §3",
                 )
             )
@@ -324,11 +318,6 @@ async def _explicit_mx(
                 MxFinding(
                     code="null-mx-mixed",
                     severity=Severity.WARNING,
-                    message=(
-                        "a null MX ('0 .') is published together with other MX records; "
-                        "a domain with a null MX must have no other MX, so senders may "
-                        "refuse to deliver or try the other hosts: remove one or the other"
-                    ),
                     reference="RFC 7505 §3",
                 )
             )
@@ -358,13 +347,7 @@ async def _explicit_mx(
         host = next(host for host in hosts if host.exchange == exchange)
         findings += _host_findings(host)
     if not any(host.addresses for host in hosts):
-        findings.append(
-            MxFinding(
-                code="no-usable-host",
-                severity=Severity.ERROR,
-                message="no MX host has an IPv4 or IPv6 address: mail cannot be delivered",
-            )
-        )
+        findings.append(MxFinding(code="no-usable-host", severity=Severity.ERROR))
     return base(
         status=MxStatus.MX,
         hosts=hosts,
@@ -380,13 +363,9 @@ def _host_findings(host: MxHost) -> list[MxFinding]:
             MxFinding(
                 code="mx-ip-literal",
                 severity=Severity.WARNING,
-                message=(
-                    f"the MX exchange {host.exchange} is an IP address written as a name; "
-                    "an MX must name a host that has A/AAAA records, and most MTAs will not "
-                    "use it as an address"
-                ),
                 host=host.exchange,
                 reference="RFC 1035 §3.3.9, RFC 5321 §5.1",
+                facts={"host": host.exchange},
             )
         )
     if host.canonical_name:
@@ -394,13 +373,9 @@ def _host_findings(host: MxHost) -> list[MxFinding]:
             MxFinding(
                 code="mx-cname",
                 severity=Severity.WARNING,
-                message=(
-                    f"the MX exchange {host.exchange} is an alias (CNAME) of "
-                    f"{host.canonical_name.rstrip('.')}; an MX must point at the real "
-                    "host name, and some MTAs refuse aliases"
-                ),
                 host=host.exchange,
                 reference="RFC 2181 §10.3, RFC 5321 §5.1",
+                facts={"host": host.exchange, "target": host.canonical_name.rstrip(".")},
             )
         )
     lookups = (host.ipv4, host.ipv6)
@@ -412,13 +387,9 @@ def _host_findings(host: MxHost) -> list[MxFinding]:
             MxFinding(
                 code="mx-dangling",
                 severity=Severity.WARNING,
-                message=(
-                    f"the MX exchange {host.exchange} "
-                    + ("does not exist (NXDOMAIN)" if gone else "has no A or AAAA record")
-                    + ": this MX is unusable"
-                ),
                 host=host.exchange,
                 reference="RFC 5321 §5.1",
+                facts={"host": host.exchange, "variant": "nxdomain" if gone else ""},
             )
         )
     findings += _lookup_failures(host)
@@ -430,11 +401,13 @@ def _lookup_failures(host: MxHost) -> list[MxFinding]:
         MxFinding(
             code="mx-host-lookup-failed",
             severity=Severity.WARNING,
-            message=(
-                f"the {result.rdtype} lookup of {host.exchange} failed: {result.meaning}"
-                + (f" ({result.detail})" if result.detail else "")
-            ),
             host=host.exchange,
+            facts={
+                "host": host.exchange,
+                "rdtype": result.rdtype,
+                "status": result.status.value,
+                "detail": result.detail,
+            },
         )
         for result in (host.ipv4, host.ipv6)
         if result.status.is_failure

@@ -24,7 +24,19 @@ _IDNA_CODEC: dns.name.IDNACodec = (
 
 
 class InvalidDomainError(ValueError):
-    """The text is not a usable domain name; the message is one line for the user."""
+    """The text is not a usable domain name.
+
+    `code` says why (a key of `smtpcheck.knowledge.dns.explain_dns_input_error`, e.g.
+    "empty_label") and `facts` fill its text (`text` is what the user typed); the
+    exception's own message is that text in English, one line.
+    """
+
+    def __init__(self, code: str, text: str, **facts: str) -> None:
+        from smtpcheck.knowledge.dns import explain_dns_input_error
+
+        self.code = code
+        self.facts: dict[str, str] = {"text": text, **facts}
+        super().__init__(explain_dns_input_error(code, "en", **self.facts))
 
 
 @dataclass(frozen=True)
@@ -49,39 +61,30 @@ def parse_domain(text: str) -> DomainName:
     if "@" in candidate:
         local_part, _, candidate = candidate.rpartition("@")
         if not local_part:
-            raise InvalidDomainError(f"invalid address {original!r}: nothing before '@'")
+            raise InvalidDomainError("nothing_before_at", original)
     if not candidate:
-        raise InvalidDomainError(f"invalid domain {original!r}: it is empty")
+        raise InvalidDomainError("empty", original)
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in candidate):
-        raise InvalidDomainError(
-            f"invalid domain {original!r}: it contains a space or control character"
-        )
+        raise InvalidDomainError("control_character", original)
     if candidate.endswith("."):
         candidate = candidate[:-1]
     if not candidate:
-        raise InvalidDomainError(f"invalid domain {original!r}: the root '.' is not a domain")
+        raise InvalidDomainError("root", original)
     if candidate.startswith("[") or _is_ip(candidate):
-        raise InvalidDomainError(
-            f"invalid domain {original!r}: that is an IP address; give a domain name"
-        )
+        raise InvalidDomainError("ip_address", original)
     try:
         name = dns.name.from_unicode(candidate + ".", idna_codec=_IDNA_CODEC)
     except dns.name.EmptyLabel:
-        raise InvalidDomainError(f"invalid domain {original!r}: it has an empty label") from None
+        raise InvalidDomainError("empty_label", original) from None
     except (dns.name.LabelTooLong, dns.name.NameTooLong):
-        raise InvalidDomainError(
-            f"invalid domain {original!r}: too long (63 per label, 253 in all)"
-        ) from None
+        raise InvalidDomainError("too_long", original) from None
     except (dns.exception.DNSException, UnicodeError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InvalidDomainError(f"invalid domain {original!r}: {reason}") from None
+        raise InvalidDomainError("idna", original, reason=reason) from None
     ascii_form = name.to_text(omit_final_dot=True).lower()
     for label in ascii_form.split("."):
         if not _LABEL.match(label):
-            raise InvalidDomainError(
-                f"invalid domain {original!r}: label {label!r} may hold only letters, "
-                "digits and hyphens, and may not start or end with a hyphen"
-            )
+            raise InvalidDomainError("label_characters", original, label=label)
     try:
         display = name.to_unicode(omit_final_dot=True, idna_codec=_IDNA_CODEC)
     except (dns.exception.DNSException, UnicodeError):

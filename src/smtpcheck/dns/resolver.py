@@ -32,7 +32,19 @@ EDNS_PAYLOAD = 1232
 
 
 class DnsConfigError(ValueError):
-    """The resolver cannot be built: a bad `--dns` value or no system configuration."""
+    """The resolver cannot be built: a bad `--dns` value or no system configuration.
+
+    `code` says why (a key of `smtpcheck.knowledge.dns.explain_dns_input_error`, e.g.
+    "server_bad_port") and `facts` fill its text (`text` is what the user gave); the
+    exception's own message is that text in English.
+    """
+
+    def __init__(self, code: str, text: str = "", **facts: str) -> None:
+        from smtpcheck.knowledge.dns import explain_dns_input_error
+
+        self.code = code
+        self.facts: dict[str, str] = {"text": text, **facts}
+        super().__init__(explain_dns_input_error(code, "en", **self.facts))
 
 
 @dataclass(frozen=True)
@@ -53,29 +65,26 @@ class DnsServer:
         if text.startswith("["):
             closing = text.find("]")
             if closing < 0:
-                raise DnsConfigError(f"invalid DNS server {spec!r}: missing ']'")
+                raise DnsConfigError("server_missing_bracket", spec)
             host, rest = text[1:closing], text[closing + 1 :]
             if rest:
                 if not rest.startswith(":"):
-                    raise DnsConfigError(f"invalid DNS server {spec!r}: expected ':port' after ']'")
+                    raise DnsConfigError("server_port_after_bracket", spec)
                 port_text = rest[1:]
                 if not port_text:
-                    raise DnsConfigError(f"invalid DNS server {spec!r}: empty port")
+                    raise DnsConfigError("server_empty_port", spec)
         elif text.count(":") == 1:
             host, port_text = text.split(":")
             if not port_text:
-                raise DnsConfigError(f"invalid DNS server {spec!r}: empty port")
+                raise DnsConfigError("server_empty_port", spec)
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
-            raise DnsConfigError(
-                f"invalid DNS server {spec!r}: expected an IP address, optionally with :port "
-                "(IPv6 as [::1]:5353)"
-            ) from None
+            raise DnsConfigError("server_not_ip", spec) from None
         port = DNS_PORT
         if port_text:
             if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                raise DnsConfigError(f"invalid DNS server {spec!r}: port must be 1-65535")
+                raise DnsConfigError("server_bad_port", spec)
             port = int(port_text)
         return cls(ip=str(address), port=port)
 
@@ -99,7 +108,7 @@ def make_resolver(
         try:
             resolver = dns.asyncresolver.Resolver(configure=True)
         except dns.exception.DNSException as error:
-            raise DnsConfigError(f"no usable system DNS configuration: {error}") from None
+            raise DnsConfigError("no_system_config", reason=str(error)) from None
     else:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [server.ip]
@@ -129,21 +138,6 @@ class LookupStatus(StrEnum):
         return self not in (LookupStatus.OK, LookupStatus.NODATA, LookupStatus.NXDOMAIN)
 
 
-STATUS_MEANINGS: dict[LookupStatus, str] = {
-    LookupStatus.OK: "answer received",
-    LookupStatus.NODATA: "the name exists but has no record of this type (NOERROR, no data)",
-    LookupStatus.NXDOMAIN: "the name does not exist (NXDOMAIN)",
-    LookupStatus.SERVFAIL: (
-        "the DNS server failed to answer (SERVFAIL): a broken or unreachable authoritative "
-        "server, or a DNSSEC validation failure"
-    ),
-    LookupStatus.REFUSED: "the DNS server refused the query (REFUSED): it does not serve us",
-    LookupStatus.TIMEOUT: "no answer from the DNS server before the deadline",
-    LookupStatus.NO_NAMESERVERS: "no DNS server could be reached",
-    LookupStatus.ERROR: "the DNS server gave an unusable answer",
-}
-
-
 @dataclass(frozen=True)
 class Lookup:
     """The outcome of asking one question (name, type).
@@ -167,8 +161,11 @@ class Lookup:
 
     @property
     def meaning(self) -> str:
-        """One English sentence saying what the status means."""
-        return STATUS_MEANINGS[self.status]
+        """What the status means, in English (kept for compatibility: interfaces call
+        `smtpcheck.knowledge.dns.explain_lookup_status(status, lang)` instead)."""
+        from smtpcheck.knowledge.dns import explain_lookup_status
+
+        return explain_lookup_status(self.status, "en")
 
 
 def _text(name: dns.name.Name) -> str:
