@@ -106,6 +106,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "explain.ehlo": "What {host} offers:",
         "interrupted": "Interrupted: the connection is dropped, as its state is unknown",
         "bye": "Bye",
+        "unexpected": "unexpected error (please report it): {error}",
     },
     "it": {
         "help": HELP_IT,
@@ -157,6 +158,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "explain.ehlo": "Cosa offre {host}:",
         "interrupted": "Interrotto: la connessione viene chiusa, il suo stato è incerto",
         "bye": "Ciao",
+        "unexpected": "errore imprevisto (per favore segnalalo): {error}",
     },
 }
 

@@ -154,6 +154,10 @@ class ConsoleEngine:
             if self.echo_commands and console.is_console_command(parsed):
                 self.show([Styled("echo", f"smtpcheck> {line.strip()}")])
             return await self._dispatch(parsed)
+        except (OSError, ValueError, RuntimeError, LookupError, AssertionError) as exc:
+            # A bug or an odd system error must not end a session the user built by hand.
+            self.error(self._t("unexpected", error=f"{type(exc).__name__}: {exc}"))
+            return True
         finally:
             self.start_watching()
 
@@ -665,6 +669,13 @@ class ConsoleEngine:
             detail = f" ({info.params_meaning})" if info.params_meaning else ""
             lines.append(Styled("info", f"  {shown}: {info.meaning}{detail}"))
         self.show(lines, log=False)
+
+    async def shutdown_connection(self) -> None:
+        """Drop the connection at once (after an interrupt: its state is unknown)."""
+        await self.stop_watching()
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close()
 
     async def shutdown(self) -> None:
         """Leave nothing open: the watcher, the connection (no QUIT), the log file."""
