@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from smtpcheck.dns import Address, Lookup, MxResult
+    from smtpcheck.dns import Address, Lookup, MxFinding, MxResult
+    from smtpcheck.knowledge.dns import MxFindingText
 
 JSON_SCHEMA = "smtpcheck.mx/1"
+SYSTEM_RESOLVER = "system resolver"
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -52,8 +54,10 @@ class _MxCommand(click.Command):
             raise
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"smtpcheck mx: error: {message}", err=True)
+def _fail(message: str, code: int, lang: str) -> NoReturn:
+    from smtpcheck.knowledge.i18n import t
+
+    click.echo(t("mx.error", lang, message=message), err=True)
     sys.exit(code)
 
 
@@ -87,8 +91,19 @@ def _fail(message: str, code: int) -> NoReturn:
 )
 @click.option("-4", "family", flag_value=4, type=int, help="Only IPv4 addresses count.")
 @click.option("-6", "family", flag_value=6, type=int, help="Only IPv6 addresses count.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "it"]),
+    default=None,
+    help="Language of the report and messages, text and JSON (default: from the locale).",
+)
 def mx(
-    domain: str, dns_server: str | None, timeout: float, output: str, family: int | None
+    domain: str,
+    dns_server: str | None,
+    timeout: float,
+    output: str,
+    family: int | None,
+    lang: str | None,
 ) -> None:
     """Show where mail for DOMAIN goes: its MX records by preference, each
     exchange's IPv4/IPv6 addresses with their TTLs, and what is wrong.
@@ -97,8 +112,8 @@ def mx(
     internationalized name. A domain without MX records but with an address is
     reported as an implicit MX (RFC 5321 §5.1); '0 .' as a null MX (RFC 7505).
     Warnings cover MX records that point at an alias (CNAME), at an IP address,
-    or at a name that does not resolve. The DNSSEC AD flag is shown when the
-    resolver validates.
+    or at a name that does not resolve, each with what to change. The DNSSEC AD
+    flag is shown when the resolver validates.
     """
     import asyncio
 
@@ -110,45 +125,62 @@ def mx(
         parse_domain,
         resolve_mail_hosts,
     )
+    from smtpcheck.knowledge.dns import explain_dns_input_error
+    from smtpcheck.knowledge.i18n import pick_language, t
 
+    language = pick_language(lang)
     try:
         parse_domain(domain)
         server = DnsServer.parse(dns_server) if dns_server is not None else None
     except (InvalidDomainError, DnsConfigError) as error:
-        _fail(str(error), EXIT_USAGE)
+        _fail(explain_dns_input_error(error.code, language, **error.facts), EXIT_USAGE, language)
     try:
         resolver = make_resolver(server, timeout=timeout)
     except DnsConfigError as error:
-        _fail(f"{error}; pass --dns IP[:PORT]", EXIT_DNS_FAILURE)
+        reason = explain_dns_input_error(error.code, language, **error.facts)
+        _fail(t("mx.system_config_hint", language, reason=reason), EXIT_DNS_FAILURE, language)
     try:
         result = asyncio.run(resolve_mail_hosts(domain, resolver, timeout))
     except KeyboardInterrupt:
-        _fail("interrupted", EXIT_INTERRUPTED)
+        _fail(t("mx.interrupted", language), EXIT_INTERRUPTED, language)
     except OSError as error:  # e.g. no IPv6 on this machine for --dns [::1]
-        _fail(f"cannot query {server or 'the system resolver'}: {error}", EXIT_DNS_FAILURE)
+        where = str(server) if server is not None else t("mx.system_resolver", language)
+        _fail(t("mx.cannot_query", language, server=where, error=error), EXIT_DNS_FAILURE, language)
 
     code = exit_code(result, family)
-    where = str(server) if server is not None else "system resolver"
     if output == "json":
-        document = to_json(result, family=family, dns_server=where, timeout=timeout)
+        # The JSON names the server in --dns syntax or as "system resolver", in any language.
+        where = str(server) if server is not None else SYSTEM_RESOLVER
+        document = to_json(result, family=family, dns_server=where, timeout=timeout, lang=language)
         document["exit_code"] = code
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        render_text(result, family=family, dns_server=where)
+        where = str(server) if server is not None else t("mx.system_resolver", language)
+        render_text(result, family=family, dns_server=where, lang=language, timeout=timeout)
         if result.status.is_dns_failure:
-            detail = f" ({result.detail})" if result.detail else ""
+            from smtpcheck.knowledge.dns import explain_mx_status
+
+            meaning = explain_mx_status(result.status, language).meaning
+            detail = _detail(result.status, result.detail, language, timeout)
+            message = t("mx.lookup_failed", language, domain=result.domain, meaning=meaning)
             click.echo(
-                f"smtpcheck mx: error: MX lookup of {result.domain} failed: "
-                f"{result.meaning}{detail}",
+                t("mx.error", language, message=message + (f" ({detail})" if detail else "")),
                 err=True,
             )
         elif code == EXIT_DNS_FAILURE:
-            click.echo(
-                f"smtpcheck mx: error: the address lookups of {result.domain}'s mail hosts "
-                "failed (see the warnings)",
-                err=True,
-            )
+            message = t("mx.host_lookups_failed", language, domain=result.domain)
+            click.echo(t("mx.error", language, message=message), err=True)
     sys.exit(code)
+
+
+def _detail(status: str, detail: str, lang: str, timeout: float) -> str:
+    """The resolver's detail of a failure; a timeout's (always "no answer within N s",
+    from this command's own --timeout) is said in `lang`."""
+    if status == "timeout" and detail:
+        from smtpcheck.knowledge.i18n import t
+
+        return t("mx.no_answer_within", lang, seconds=f"{timeout:g}")
+    return detail
 
 
 def _selected(addresses: tuple[Address, ...], family: int | None) -> list[Address]:
@@ -174,11 +206,14 @@ def exit_code(result: MxResult, family: int | None = None) -> int:
     return EXIT_NO_MAIL
 
 
-def _lookup_json(found: Lookup) -> dict[str, Any]:
+def _lookup_json(found: Lookup, lang: str) -> dict[str, Any]:
+    from smtpcheck.knowledge.dns import explain_lookup_status
+
     return {
         "name": found.name,
         "type": found.rdtype,
         "status": found.status.value,
+        "meaning": explain_lookup_status(found.status, lang),
         "records": list(found.records),
         "ttl": found.ttl,
         "authenticated": found.authenticated,
@@ -187,21 +222,58 @@ def _lookup_json(found: Lookup) -> dict[str, Any]:
     }
 
 
+def _finding_text(finding: MxFinding, lang: str, timeout: float) -> MxFindingText:
+    from smtpcheck.knowledge.dns import explain_mx_finding
+
+    facts = dict(finding.facts)
+    if facts.get("detail"):
+        facts["detail"] = _detail(facts.get("status", ""), facts["detail"], lang, timeout)
+    return explain_mx_finding(finding.code, lang, **facts)
+
+
 def to_json(
-    result: MxResult, *, family: int | None, dns_server: str, timeout: float
+    result: MxResult,
+    *,
+    family: int | None,
+    dns_server: str,
+    timeout: float,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """The versioned JSON document (schema smtpcheck.mx/1, see docs/json-mx.md)."""
+    """The versioned JSON document (schema smtpcheck.mx/1, see docs/json-mx.md).
+
+    Codes and raw DNS data are the same in every language; `meaning`, `advice` and the
+    findings' `title`, `message` and `fix` are in `lang`.
+    """
+    from smtpcheck.knowledge.dns import explain_mx_status
+
+    status_text = explain_mx_status(result.status, lang)
+    findings = []
+    for finding in result.findings:
+        text = _finding_text(finding, lang, timeout)
+        findings.append(
+            {
+                "code": finding.code,
+                "severity": finding.severity.value,
+                "message": text.message,
+                "host": finding.host,
+                "reference": finding.reference,
+                "title": text.title,
+                "fix": text.fix,
+            }
+        )
     return {
         "schema": JSON_SCHEMA,
+        "lang": lang,
         "domain": result.domain,
         "display_domain": result.display_domain,
         "query": {"dns_server": dns_server, "timeout": timeout, "family": family},
         "status": result.status.value,
-        "meaning": result.meaning,
+        "meaning": status_text.meaning,
+        "advice": status_text.advice,
         "deliverable": exit_code(result, family) == EXIT_OK,
         "authenticated": result.authenticated,
         "detail": result.detail,
-        "mx_lookup": _lookup_json(result.mx_lookup),
+        "mx_lookup": _lookup_json(result.mx_lookup, lang),
         "hosts": [
             {
                 "preference": host.preference,
@@ -213,75 +285,87 @@ def to_json(
                     {"ip": address.ip, "family": address.family, "ttl": address.ttl}
                     for address in _selected(host.addresses, family)
                 ],
-                "ipv4": _lookup_json(host.ipv4),
-                "ipv6": _lookup_json(host.ipv6),
+                "ipv4": _lookup_json(host.ipv4, lang),
+                "ipv6": _lookup_json(host.ipv6, lang),
             }
             for host in result.hosts
         ],
-        "findings": [
-            {
-                "code": finding.code,
-                "severity": finding.severity.value,
-                "message": finding.message,
-                "host": finding.host,
-                "reference": finding.reference,
-            }
-            for finding in result.findings
-        ],
+        "findings": findings,
     }
 
 
-def _no_address_reason(ipv4: Lookup, ipv6: Lookup, family: int | None) -> str:
+def _no_address_reason(ipv4: Lookup, ipv6: Lookup, family: int | None, lang: str) -> str:
+    from smtpcheck.knowledge.i18n import t
+
     looked = [found for found, number in ((ipv4, 4), (ipv6, 6)) if family in (None, number)]
     reason = ", ".join(f"{found.rdtype} {found.status.value.upper()}" for found in looked)
     other = ipv6 if family == 4 else ipv4
-    suffix = f" (has IPv{10 - family} only)" if family and other.records else ""
-    return f"no address: {reason}{suffix}"
+    if family and other.records:
+        return t("mx.no_address_other_family", lang, reason=reason, family=10 - family)
+    return t("mx.no_address", lang, reason=reason)
 
 
-def _verdict(result: MxResult, family: int | None) -> str:
+def _verdict(result: MxResult, family: int | None, lang: str) -> str:
+    from smtpcheck.knowledge.i18n import t
+
     code = exit_code(result, family)
     if code == EXIT_OK:
         usable = [host for host in result.hosts if _selected(host.addresses, family)]
         count = sum(len(_selected(host.addresses, family)) for host in usable)
-        return (
-            f"Result: mail can be delivered ({len(usable)} of {len(result.hosts)} "
-            f"host(s) usable, {count} address(es))."
-        )
+        return t("mx.verdict_ok", lang, usable=len(usable), total=len(result.hosts), count=count)
     if code == EXIT_DNS_FAILURE:
-        return "Result: unknown - DNS failed; senders will queue and retry."
-    return "Result: no mail can be delivered to this domain."
+        return t("mx.verdict_dns", lang)
+    return t("mx.verdict_no_mail", lang)
 
 
-def render_text(result: MxResult, *, family: int | None, dns_server: str) -> None:
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def render_text(
+    result: MxResult,
+    *,
+    family: int | None,
+    dns_server: str,
+    lang: str = "en",
+    timeout: float = 5.0,
+) -> None:
     """Print the report for people; rich is imported here so --help stays light."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from smtpcheck.dns import MxStatus, Severity
+    from smtpcheck.knowledge.dns import explain_mx_status
+    from smtpcheck.knowledge.i18n import t
 
     console = Console(highlight=False, soft_wrap=False)
     name = result.domain
     if result.display_domain != result.domain:
         name = f"{result.display_domain} ({result.domain})"
-    console.print(Text.assemble(("Mail for ", ""), (name, "bold"), f"  [DNS: {dns_server}]"))
+    heading, _, rest = t("mx.heading", lang, name="\0", server=dns_server).partition("\0")
+    console.print(Text.assemble(heading, (name, "bold"), rest))
     style = {EXIT_OK: "green", EXIT_DNS_FAILURE: "yellow"}.get(exit_code(result, family), "red")
-    console.print(Text(result.meaning[0].upper() + result.meaning[1:] + ".", style=style))
+    status_text = explain_mx_status(result.status, lang)
+    console.print(Text(_sentence(status_text.meaning), style=style))
     if result.detail:
-        console.print(Text(f"Detail: {result.detail}", style="dim"))
+        detail = _detail(result.status, result.detail, lang, timeout)
+        console.print(Text(t("mx.detail", lang, detail=detail), style="dim"))
     if result.status is MxStatus.NULL_MX:
-        console.print(Text("MX records: " + ", ".join(result.mx_lookup.records), style="dim"))
+        records = ", ".join(result.mx_lookup.records)
+        console.print(Text(t("mx.mx_records", lang, records=records), style="dim"))
+    if result.status is not MxStatus.MX:
+        console.print(Text(t("mx.advice", lang, advice=status_text.advice)))
 
     if result.hosts:
         table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 2, 0, 0))
-        table.add_column("Pref", justify="right")
-        table.add_column("Exchange", overflow="fold")
-        table.add_column("Address", overflow="fold")
-        table.add_column("TTL", justify="right")
+        table.add_column(t("mx.column.preference", lang), justify="right")
+        table.add_column(t("mx.column.exchange", lang), overflow="fold")
+        table.add_column(t("mx.column.address", lang), overflow="fold")
+        table.add_column(t("mx.column.ttl", lang), justify="right")
         previous: int | None = None
         for host in result.hosts:
-            pref = "implicit" if host.implicit else str(host.preference)
+            pref = t("mx.implicit", lang) if host.implicit else str(host.preference)
             if previous == host.preference and not host.implicit:
                 pref = f"={host.preference}"
             previous = host.preference
@@ -290,7 +374,7 @@ def render_text(result: MxResult, *, family: int | None, dns_server: str) -> Non
                 exchange += f"\n  -> CNAME {host.canonical_name.rstrip('.')}"
             addresses = _selected(host.addresses, family)
             if not addresses:
-                reason = _no_address_reason(host.ipv4, host.ipv6, family)
+                reason = _no_address_reason(host.ipv4, host.ipv6, family, lang)
                 table.add_row(pref, exchange, Text(reason, style="red"), "")
                 continue
             for index, address in enumerate(addresses):
@@ -303,15 +387,12 @@ def render_text(result: MxResult, *, family: int | None, dns_server: str) -> Non
         console.print(table)
         notes = []
         if result.mx_lookup.ttl is not None and result.status is MxStatus.MX:
-            notes.append(f"MX record TTL {result.mx_lookup.ttl}s.")
+            notes.append(t("mx.note_ttl", lang, ttl=result.mx_lookup.ttl))
         preferences = [host.preference for host in result.hosts if not host.implicit]
         if len(preferences) != len(set(preferences)):
-            notes.append(
-                "'=' marks a host with the same preference as the one above: senders "
-                "choose among equals at random."
-            )
+            notes.append(t("mx.note_equal", lang))
         if family is not None:
-            notes.append(f"Only IPv{family} addresses are shown (-{family}).")
+            notes.append(t("mx.note_family", lang, family=family))
         for note in notes:
             console.print(Text(note, style="dim"))
 
@@ -320,21 +401,19 @@ def render_text(result: MxResult, *, family: int | None, dns_server: str) -> Non
         marks = {Severity.ERROR: ("x", "red"), Severity.WARNING: ("!", "yellow")}
         for finding in result.findings:
             mark, colour = marks.get(finding.severity, ("i", "cyan"))
+            text = _finding_text(finding, lang, timeout)
+            severity = t(f"mx.severity.{finding.severity.value}", lang)
             line = Text.assemble(
-                (f"{mark} {finding.severity.value}: ", colour),
-                finding.message,
+                (f"{mark} {severity}: ", colour),
+                text.message,
                 (f" [{finding.reference}]" if finding.reference else "", "dim"),
             )
             console.print(line)
+            console.print(Text("  " + t("mx.fix", lang, fix=text.fix), style="dim"))
 
     console.print()
-    console.print(Text(_verdict(result, family), style=style))
+    console.print(Text(_verdict(result, family, lang), style=style))
     if result.authenticated:
-        console.print(Text("DNSSEC: validated by the resolver (AD flag set).", style="green"))
+        console.print(Text(t("mx.dnssec_validated", lang), style="green"))
     else:
-        console.print(
-            Text(
-                "DNSSEC: not validated (no AD flag: unsigned zone or non-validating resolver).",
-                style="dim",
-            )
-        )
+        console.print(Text(t("mx.dnssec_not_validated", lang), style="dim"))
