@@ -248,3 +248,36 @@ def test_ad_flag_from_a_validating_resolver(scripted_dns: ScriptedDns) -> None:
     assert host.exchange == "mx.signed.test"
     assert host.ipv4.authenticated is True
     assert result.deliverable
+
+
+def test_findings_are_codes_and_facts_that_knowledge_puts_in_words(
+    resolver: dns.asyncresolver.Resolver,
+) -> None:
+    from smtpcheck.knowledge.dns import explain_mx_finding, explain_mx_status
+
+    dangling, unusable = mail_hosts(resolver, "dangling.test").findings
+    assert dangling.facts == {"host": "nowhere.dangling.test", "variant": "nxdomain"}
+    assert unusable.facts == {}
+    italian = explain_mx_finding(dangling.code, "it", **dangling.facts)
+    assert italian.message == (
+        "l'host MX nowhere.dangling.test non esiste (NXDOMAIN): questo record MX è inutilizzabile"
+    )
+    assert "nowhere.dangling.test" in italian.fix
+    # The English `message` and `meaning` stay, derived from the same data.
+    assert dangling.message == explain_mx_finding(dangling.code, "en", **dangling.facts).message
+    (cname,) = mail_hosts(resolver, "cnamemx.test").findings
+    assert cname.facts == {"host": "alias.cnamemx.test", "target": "real.cnamemx.test"}
+    result = mail_hosts(resolver, "nullmx.test")
+    assert result.meaning == explain_mx_status(result.status, "en").meaning
+    assert explain_mx_status(result.status, "it").meaning == (
+        "il dominio pubblica un null MX: il dominio non accetta posta (RFC 7505)"
+    )
+
+
+def test_failed_address_lookup_facts(scripted_dns: ScriptedDns) -> None:
+    server = scripted_dns(mx_then_servfail_handler)
+    resolver = make_resolver(DnsServer.parse(server.server), timeout=2.0)
+    result = asyncio.run(resolve_mail_hosts("broken.test", resolver, 2.0))
+    facts = result.findings[0].facts
+    assert (facts["host"], facts["rdtype"], facts["status"]) == ("mx.broken.test", "A", "servfail")
+    assert "SERVFAIL" in facts["detail"]

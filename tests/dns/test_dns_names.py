@@ -61,3 +61,25 @@ def test_rejected_inputs_have_a_one_line_reason(typed: str, reason: str) -> None
     assert reason in message
     assert "\n" not in message
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "facts"),
+    [
+        ("", "empty", {"text": ""}),
+        ("@fabrikam.com", "nothing_before_at", {"text": "@fabrikam.com"}),
+        ("a..b", "empty_label", {"text": "a..b"}),
+        ("192.0.2.1", "ip_address", {"text": "192.0.2.1"}),
+        ("foo!.example", "label_characters", {"text": "foo!.example", "label": "foo!"}),
+    ],
+)
+def test_rejections_carry_a_code_and_facts(typed: str, code: str, facts: dict[str, str]) -> None:
+    from smtpcheck.knowledge.dns import explain_dns_input_error
+
+    with pytest.raises(InvalidDomainError) as caught:
+        parse_domain(typed)
+    assert (caught.value.code, caught.value.facts) == (code, facts)
+    assert str(caught.value) == explain_dns_input_error(code, "en", **facts)
+    italian = explain_dns_input_error(code, "it", **facts)
+    assert "non valido" in italian
+    assert repr(typed) in italian

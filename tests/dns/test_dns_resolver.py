@@ -225,3 +225,24 @@ def test_dnsmasq_fixture_is_ours(dnsmasq: Dnsmasq) -> None:
     assert dnsmasq.host == "127.0.0.1"
     assert dnsmasq.process is not None and dnsmasq.process.poll() is None
     assert "--no-resolv" in dnsmasq.command()
+
+
+def test_dns_server_rejections_carry_a_code() -> None:
+    from smtpcheck.knowledge.dns import explain_dns_input_error
+
+    with pytest.raises(DnsConfigError) as caught:
+        DnsServer.parse("127.0.0.1:0")
+    assert (caught.value.code, caught.value.facts) == ("server_bad_port", {"text": "127.0.0.1:0"})
+    assert explain_dns_input_error(caught.value.code, "it", **caught.value.facts) == (
+        "server DNS '127.0.0.1:0' non valido: la porta deve essere compresa tra 1 e 65535"
+    )
+
+
+def test_lookup_meaning_in_english_and_italian(resolver: dns.asyncresolver.Resolver) -> None:
+    from smtpcheck.knowledge.dns import explain_lookup_status
+
+    found = ask(resolver, "txtonly.test", "MX")
+    assert found.meaning == explain_lookup_status(found.status, "en")
+    assert explain_lookup_status(found.status, "it") == (
+        "il nome esiste ma non ha nessun record di questo tipo (NOERROR, nessun dato)"
+    )
