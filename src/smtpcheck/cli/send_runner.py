@@ -85,6 +85,8 @@ def build_options(params: dict[str, Any]) -> SendOptions:
             client_cert=params["tls_cert"],
             client_key=params["tls_key"],
         ),
+        tls_verify_ca=params["tls_verify"],
+        tls_verify_host=params["tls_verify"],
         auth=auth is not None,
         auth_mechanisms=mechanisms,
         auth_user=params["auth_user"],

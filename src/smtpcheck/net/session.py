@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from smtpcheck.net.errors import FailureKind, SessionError, classify_os_error, describe_os_error
 from smtpcheck.net.tls import TlsInfo, tls_info
@@ -55,6 +56,7 @@ class SmtpSession:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._partial = bytearray()  # bytes of a reply not yet complete, for the transcript
+        self._child: Any = None  # the subprocess of a --pipe transport
 
     @property
     def under_tls(self) -> bool:
@@ -73,18 +75,20 @@ class SmtpSession:
         *,
         family: int = 0,
         local_address: str | None = None,
+        local_port: int | None = None,
         tls_context: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
     ) -> None:
         """Open the TCP connection (and the TLS layer at once, for implicit TLS)."""
         step = "connect"
+        local = (local_address or "", local_port or 0) if (local_address or local_port) else None
         try:
             async with asyncio.timeout(self.timeout):
                 self._reader, self._writer = await asyncio.open_connection(
                     host,
                     port,
                     family=family,
-                    local_addr=(local_address, 0) if local_address else None,
+                    local_addr=local,
                     ssl=tls_context,
                     server_hostname=(server_hostname or host) if tls_context else None,
                     ssl_handshake_timeout=self.timeout if tls_context else None,
@@ -113,6 +117,73 @@ class SmtpSession:
             ssl_object = self._writer.get_extra_info("ssl_object")
             self.tls = tls_info(ssl_object, verified=tls_context.verify_mode != ssl.CERT_NONE)
             self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+
+    async def connect_unix(
+        self,
+        path: str,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> None:
+        """Open a UNIX-domain socket (LMTP servers often listen on one)."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                self._reader, self._writer = await asyncio.open_unix_connection(
+                    path,
+                    ssl=tls_context,
+                    server_hostname=(server_hostname or "localhost") if tls_context else None,
+                )
+        except TimeoutError:
+            raise self._fail(
+                "connect", FailureKind.TIMEOUT, f"no connection to {path} within {self.timeout:g} s"
+            ) from None
+        except (OSError, ssl.SSLError) as exc:
+            kind = classify_os_error(exc)
+            raise self._fail(
+                "tls" if kind is FailureKind.TLS else "connect",
+                kind,
+                f"{path}: {describe_os_error(exc)}",
+            ) from None
+        self.peer = (path, 0)
+        self.transcript.note(f"Connected to {path}")
+        if tls_context is not None:
+            self._tls_started(tls_context)
+
+    async def connect_pipe(self, command: str) -> None:
+        """Run `command` and speak SMTP over its standard input and output.
+
+        The child gets one end of a socket pair as stdin and stdout, so everything else
+        (deadlines, STARTTLS) works as over TCP.
+        """
+        import shlex
+        import socket
+        import subprocess
+
+        ours, theirs = socket.socketpair()
+        try:
+            self._child = subprocess.Popen(
+                shlex.split(command),
+                stdin=theirs,
+                stdout=theirs,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except (OSError, ValueError) as exc:
+            ours.close()
+            theirs.close()
+            raise self._fail(
+                "connect", FailureKind.OTHER, f"cannot run {command!r}: {describe_os_error(exc)}"
+            ) from None
+        theirs.close()
+        self._reader, self._writer = await asyncio.open_connection(sock=ours)
+        self.peer = (command, self._child.pid)
+        self.transcript.note(f"Connected to child process {self._child.pid}: {command}")
+
+    def _tls_started(self, context: ssl.SSLContext) -> None:
+        assert self._writer is not None
+        ssl_object = self._writer.get_extra_info("ssl_object")
+        self.tls = tls_info(ssl_object, verified=context.verify_mode != ssl.CERT_NONE)
+        self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
 
     # -- talking --------------------------------------------------------------------
 
@@ -176,17 +247,30 @@ class SmtpSession:
         """The command as the transcript shows it: secrets redacted unless asked."""
         return command.to_bytes() if self.show_secrets else command.redacted()
 
-    async def send_command(self, command: Command, step: str) -> None:
-        """Send one command without waiting (pipelining sends several, then reads)."""
+    async def send_command(
+        self, command: Command, step: str, *, shown: bytes | None = None
+    ) -> None:
+        """Send one command without waiting (pipelining sends several, then reads).
+
+        `shown` replaces the transcript form (e.g. a decoded AUTH line the user asked
+        to see); by default secrets are redacted.
+        """
         try:
             wire = self.protocol.send(command)
         except ProtocolError as exc:
             raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
-        await self.write(wire, step, shown=self.shown(command))
+        await self.write(wire, step, shown=self.shown(command) if shown is None else shown)
 
-    async def command(self, command: Command, step: str, expect: Iterable[int] = ()) -> Reply:
+    async def command(
+        self,
+        command: Command,
+        step: str,
+        expect: Iterable[int] = (),
+        *,
+        shown: bytes | None = None,
+    ) -> Reply:
         """Send one command and read its reply."""
-        await self.send_command(command, step)
+        await self.send_command(command, step, shown=shown)
         return await self.read_reply(step, expect)
 
     async def send_message(self, body: bytes, step: str = "data") -> None:
@@ -242,6 +326,18 @@ class SmtpSession:
                 await writer.wait_closed()
         except (TimeoutError, OSError, ssl.SSLError):
             pass
+        await self._reap_child()
+
+    async def _reap_child(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        for _ in range(40):  # up to 2 s for it to finish after our QUIT or close
+            if child.poll() is not None:
+                return
+            await asyncio.sleep(0.05)
+        child.kill()
+        child.wait()
 
     def _fail(self, step: str, kind: FailureKind, message: str) -> SessionError:
         if self._partial:

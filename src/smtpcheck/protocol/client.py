@@ -267,6 +267,15 @@ class ClientConnection:
                 _Expect(verb, key, address, per_recipient=self.lmtp and verb == "EOD")
             )
 
+    def expect_replies(self, verb: str, count: int = 1) -> None:
+        """Await `count` more replies the protocol announces without a command.
+
+        PRDR (after its 353 to the final dot, one reply per recipient and a last one)
+        needs this; the replies then carry `verb` instead of an unsolicited anomaly.
+        """
+        for _ in range(count):
+            self._pending.append(_Expect(verb, verb))
+
     def send_message(self, body: bytes) -> bytes:
         """After the 354: the body CRLF-normalised, dot-stuffed and ended by `.` CRLF."""
         if self._state is not ClientState.DATA or self._pending:

@@ -2,12 +2,20 @@
 
 A default message names smtpcheck and the time, so it can be found in a mailbox. The
 user can replace all of it (`--data`: text, `@file` or `-` for standard input), only the
-body (`--body`), or set headers (`--header "Name: value"` replaces a header of that name
-or adds one). Line endings are left to the protocol layer, which normalises to CRLF.
+body (`--body`), set headers (`--header "Name: value"` replaces a header of that name
+or adds one; `--add-header` always adds). `--data` may use swaks' tokens
+(`%FROM_ADDRESS%`, `%TO_ADDRESS%`, `%CC_ADDRESS%`, `%BCC_ADDRESS%`, `%DATE%`,
+`%MESSAGEID%`, `%SWAKS_VERSION%`, `%NEW_HEADERS%`, `%BODY%`, `%NEWLINE%`). Attachments
+(`--attach`) make a multipart/mixed message with a charset on the text part and a
+Content-ID on inline parts. Line endings are left to the protocol layer, which
+normalises to CRLF.
 """
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import os
 import sys
 import time
 import uuid
@@ -35,6 +43,17 @@ def read_source(value: str) -> bytes:
 
 
 @dataclass
+class Attachment:
+    """One `--attach` (or `--attach-body` / inline part)."""
+
+    source: str  # @file, -, or literal text
+    content_type: str | None = None
+    name: str | None = None
+    inline: bool = False
+    body: bool = False  # an alternative body part (--attach-body)
+
+
+@dataclass
 class MessageSpec:
     """What the user said about the message."""
 
@@ -44,6 +63,12 @@ class MessageSpec:
     body: str | None = None
     headers: list[str] = field(default_factory=list)
     helo_name: str = "localhost"
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    add_headers: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    fixup: bool = True  # tokens, From_ stripping (the protocol layer stuffs and ends)
+    strip_from: bool = True
 
 
 def default_body() -> bytes:
@@ -53,24 +78,67 @@ def default_body() -> bytes:
     )
 
 
+DEFAULT_TEMPLATE = (
+    "Date: %DATE%\n"
+    "To: %TO_ADDRESS%\n"
+    "%CC_HEADER%"
+    "From: %FROM_ADDRESS%\n"
+    "Subject: smtpcheck test %DATE%\n"
+    "Message-Id: <%MESSAGEID%>\n"
+    "X-Mailer: smtpcheck %SWAKS_VERSION%\n"
+    "%NEW_HEADERS%\n"
+    "%BODY%"
+)
+
+
 def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
     """The complete message (headers and body) as bytes with LF line ends."""
-    if spec.data is not None:
-        message = read_source(spec.data)
-        return _apply_headers(message, spec.headers) if spec.headers else message
+    if spec.data is not None and not spec.fixup:
+        return read_source(spec.data)  # --no-data-fixup: exactly as given
     stamp = time.time() if now is None else now
     domain = spec.sender.rpartition("@")[2] or spec.helo_name
-    headers = [
-        f"Date: {formatdate(stamp, localtime=True)}",
-        f"To: {', '.join(spec.recipients)}",
-        f"From: {spec.sender or 'MAILER-DAEMON'}",
-        f"Subject: smtpcheck test {formatdate(stamp, localtime=True)}",
-        f"Message-Id: <{uuid.uuid4().hex}@{domain}>",
-        f"X-Mailer: smtpcheck {__version__}",
-    ]
     body = read_source(spec.body) if spec.body is not None else default_body()
-    message = ("\n".join(headers) + "\n\n").encode("utf-8") + body
+    if spec.attachments:
+        mime_headers, body = build_mime(body, spec.attachments)
+    else:
+        mime_headers = []
+    tokens = {
+        b"%FROM_ADDRESS%": (spec.sender or "MAILER-DAEMON").encode(),
+        b"%TO_ADDRESS%": ", ".join(spec.recipients).encode(),
+        b"%CC_ADDRESS%": ", ".join(spec.cc).encode(),
+        b"%BCC_ADDRESS%": ", ".join(spec.bcc).encode(),
+        b"%CC_HEADER%": f"Cc: {', '.join(spec.cc)}\n".encode() if spec.cc else b"",
+        b"%DATE%": formatdate(stamp, localtime=True).encode(),
+        b"%MESSAGEID%": f"{uuid.uuid4().hex}@{domain}".encode(),
+        b"%SWAKS_VERSION%": __version__.encode(),
+        b"%NEWLINE%": b"\n",
+    }
+    new_headers = [*mime_headers, *spec.add_headers, *spec.headers]
+    template = read_source(spec.data) if spec.data is not None else DEFAULT_TEMPLATE.encode()
+    if spec.strip_from and template.startswith(b"From "):
+        template = template.split(b"\n", 1)[1] if b"\n" in template else b""
+    has_new = b"%NEW_HEADERS%" in template
+    message = template
+    for token, value in tokens.items():
+        message = message.replace(token, value)
+    if has_new:
+        joined = "".join(h + "\n" for h in new_headers if h not in spec.headers).encode()
+        message = message.replace(b"%NEW_HEADERS%\n", joined).replace(b"%NEW_HEADERS%", joined)
+        message = message.replace(b"%BODY%", body)
+        return _apply_headers(message, spec.headers) if spec.headers else message
+    message = message.replace(b"%BODY%", body)
+    extra = [*mime_headers, *spec.add_headers]
+    if extra:
+        message = _insert_headers(message, extra)
     return _apply_headers(message, spec.headers) if spec.headers else message
+
+
+def _insert_headers(message: bytes, headers: list[str]) -> bytes:
+    head, sep, body = message.replace(b"\r\n", b"\n").partition(b"\n\n")
+    added = b"\n".join(h.encode("utf-8") for h in headers)
+    if not sep:
+        return head.rstrip(b"\n") + b"\n" + added + b"\n\n"
+    return head + b"\n" + added + b"\n\n" + body
 
 
 def _apply_headers(message: bytes, overrides: list[str]) -> bytes:
@@ -92,3 +160,72 @@ def _apply_headers(message: bytes, overrides: list[str]) -> bytes:
         kept.append(override.encode("utf-8"))
         lines = kept
     return b"\n".join(lines) + b"\n\n" + body
+
+
+# ---- MIME -----------------------------------------------------------------------------
+
+
+def _text_part(body: bytes, subtype: str = "plain") -> bytes:
+    charset = "us-ascii" if body.isascii() else "utf-8"
+    encoding = "7bit" if body.isascii() else "8bit"
+    return (
+        f"Content-Type: text/{subtype}; charset={charset}\n"
+        f"Content-Transfer-Encoding: {encoding}\n\n"
+    ).encode() + body
+
+
+def _b64_lines(data: bytes) -> bytes:
+    encoded = base64.b64encode(data)
+    return b"\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\n"
+
+
+def _attachment_part(item: Attachment, index: int) -> bytes:
+    data = read_source(item.source)
+    name = item.name
+    if name is None and item.source.startswith("@"):
+        name = os.path.basename(item.source[1:])
+    content_type = item.content_type
+    if content_type is None:
+        guessed = mimetypes.guess_type(name or "")[0] if name else None
+        content_type = guessed or "application/octet-stream"
+    if content_type.startswith("text/") and "charset" not in content_type:
+        content_type += "; charset=" + ("us-ascii" if data.isascii() else "utf-8")
+    disposition = "inline" if item.inline else "attachment"
+    lines = [f"Content-Type: {content_type}" + (f'; name="{name}"' if name else "")]
+    lines.append(f"Content-Disposition: {disposition}" + (f'; filename="{name}"' if name else ""))
+    if item.inline:
+        lines.append(f"Content-ID: <part{index}.{uuid.uuid4().hex[:12]}@smtpcheck>")
+    lines.append("Content-Transfer-Encoding: base64")
+    return ("\n".join(lines) + "\n\n").encode() + _b64_lines(data)
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
+    boundary = f"----=_smtpcheck_{uuid.uuid4().hex}"
+    out = b"This is a multi-part message in MIME format.\n\n"
+    for part in parts:
+        out += f"--{boundary}\n".encode() + part.rstrip(b"\n") + b"\n\n"
+    out += f"--{boundary}--\n".encode()
+    return f'multipart/{subtype}; boundary="{boundary}"', out
+
+
+def build_mime(body: bytes, attachments: list[Attachment]) -> tuple[list[str], bytes]:
+    """(headers to add, new body): the text body plus attachments, as swaks lays it out."""
+    alternatives = [a for a in attachments if a.body]
+    files = [a for a in attachments if not a.body]
+    first: bytes = _text_part(body)
+    if alternatives:
+        parts = [first]
+        for alt in alternatives:
+            subtype = (alt.content_type or "text/plain").split("/", 1)[-1].split(";")[0]
+            parts.append(_text_part(read_source(alt.source), subtype))
+        content_type, alt_body = _multipart("alternative", parts)
+        first = f"Content-Type: {content_type}\n\n".encode() + alt_body
+    if not files:
+        content_type, rest = _multipart("alternative", [first]) if not alternatives else ("", b"")
+        if alternatives:
+            head, _, rest = first.partition(b"\n\n")
+            return ["MIME-Version: 1.0", head.decode()], rest
+        return ["MIME-Version: 1.0", f"Content-Type: {content_type}"], rest
+    parts = [first] + [_attachment_part(a, i) for i, a in enumerate(files, 1)]
+    content_type, mixed = _multipart("mixed", parts)
+    return ["MIME-Version: 1.0", f"Content-Type: {content_type}"], mixed

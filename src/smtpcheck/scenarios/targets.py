@@ -18,11 +18,15 @@ class TargetError(Exception):
 def default_port(options: SendOptions) -> int:
     if options.port:
         return options.port
+    if options.lmtp:
+        return 24
     return 465 if options.tls_mode == TlsMode.ON_CONNECT else 25
 
 
 async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[Target]:
     port = default_port(options)
+    if options.socket_path or options.pipe_command:
+        return [Target(options.socket_path or options.pipe_command or "", 0)]
     if options.server:
         try:
             host, server_port = split_server(options.server, port)

@@ -1,10 +1,12 @@
 """The `send` scenario: one scripted SMTP transaction, step by step, into a Report.
 
-connect -> banner -> EHLO (HELO fallback) -> STARTTLS + EHLO -> AUTH -> MAIL -> RCPT...
--> DATA -> message -> QUIT, stopping early at `--quit-after`. Each step becomes a `Step`
-with the command, the reply, its duration and meaning; the first failing step sets the
-exit code (swaks' numbering). Without `--server`, the mail hosts of the recipient's
-domain are tried in preference order until one answers.
+connect -> [PROXY] -> banner -> EHLO/LHLO/HELO -> [XCLIENT + EHLO] -> STARTTLS + EHLO
+-> [XCLIENT + EHLO] -> AUTH -> (MAIL -> RCPT... -> DATA|BDAT -> message) x count -> QUIT,
+stopping early at `--quit-after` / `--drop-after` / `--drop-after-send` (swaks' stop
+points, checked where swaks checks them). Each step becomes a `Step` with the command,
+the reply, its duration and meaning; the first failing step sets the exit code
+(swaks' numbering). Without `--server`, the mail hosts of the recipient's domain are
+tried in preference order until one answers.
 """
 
 from __future__ import annotations
@@ -15,20 +17,13 @@ from datetime import UTC, datetime
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
-from smtpcheck.net.tls import TlsConfigError, build_context
+from smtpcheck.net.tls import TlsConfigError
 from smtpcheck.net.transcript import Direction, Transcript
-from smtpcheck.protocol import Reply, commands, parse_ehlo
-from smtpcheck.protocol.sasl import MECHANISMS, Credentials, choose_mechanism
+from smtpcheck.protocol import EhloInfo, LocalProtocolError, Reply, commands, parse_ehlo
 from smtpcheck.report.model import Finding, Report, Status, Step, TranscriptLine
 from smtpcheck.scenarios.annotate import failure_explanation, reply_info, short_meaning
-from smtpcheck.scenarios.message import MessageSourceError, MessageSpec, build_message
-from smtpcheck.scenarios.send_options import (
-    QUIT_POINTS,
-    ExitCode,
-    SendOptions,
-    Target,
-    TlsMode,
-)
+from smtpcheck.scenarios.message import MessageSourceError
+from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target, TlsMode
 from smtpcheck.scenarios.targets import TargetError, resolve_targets
 
 
@@ -52,54 +47,79 @@ class SendRun:
         self.report = Report(scenario="send", target=options.server or "")
         self.session: SmtpSession | None = None
         self.accepted: list[str] = []
+        self.target: Target | None = None
+        self.hellos = 0
 
     # -- steps ----------------------------------------------------------------------
 
-    def _step(self, name: str, title: str, command: str | None = None) -> Step:
+    def step(self, name: str, title: str, command: str | None = None) -> Step:
         step = Step(name=name, title=title, command=command)
         self.report.steps.append(step)
         return step
 
-    def _record(self, step: Step, reply: Reply, ok: bool, started: float) -> None:
+    def record(self, step: Step, reply: Reply, ok: bool, started: float) -> None:
         step.duration_ms = (time.monotonic() - started) * 1000
         step.reply = reply_info(reply, step.name, self.options.lang)
         step.status = Status.PASS if ok else Status.FAIL
         if not ok:
             step.explanation = failure_explanation(reply, step.name, self.options.lang)
 
-    async def _exchange(
-        self, name: str, title: str, command: commands.Command, expect: tuple[int, ...]
+    async def exchange(
+        self,
+        name: str,
+        title: str,
+        command: commands.Command,
+        expect: tuple[int, ...],
+        *,
+        point: str | None = None,
+        shown: bytes | None = None,
     ) -> tuple[Step, Reply, bool]:
-        assert self.session is not None
-        step = self._step(name, title, self.session.shown(command).decode(errors="replace"))
+        """Send a command, read its reply; `point` is its --drop-after-send name."""
+        session = self.need_session()
+        display = shown if shown is not None else session.shown(command)
+        step = self.step(name, title, display.decode(errors="replace").rstrip("\r\n"))
         started = time.monotonic()
-        reply = await self.session.command(command, name, expect)
+        if point is not None and self.options.drop_after_send == point:
+            await session.send_command(command, name, shown=shown)
+            await self.drop()
+        reply = await session.command(command, name, expect, shown=shown)
         ok = reply.code in expect
-        self._record(step, reply, ok, started)
+        self.record(step, reply, ok, started)
         return step, reply, ok
 
-    def _quit_after(self, point: str) -> bool:
-        wanted = self.options.quit_after
-        return wanted is not None and QUIT_POINTS.index(wanted) <= QUIT_POINTS.index(point)
+    def need_session(self) -> SmtpSession:
+        assert self.session is not None
+        return self.session
 
-    # -- the transaction ------------------------------------------------------------
+    async def checkpoint(self, point: str) -> None:
+        """A place where swaks checks --drop-after and --quit-after."""
+        if self.options.drop_after == point:
+            await self.drop()
+        if self.options.quit_after == point:
+            raise StopSession(await self.quit())
+
+    async def drop(self) -> None:
+        self.transcript.note(t("send.dropping", self.options.lang))
+        await self.need_session().close()
+        raise StopSession(ExitCode.OK)
+
+    def note_failure(self, name: str, text: str, status: Status = Status.FAIL) -> None:
+        step = self.step(name, text)
+        step.status = status
+        step.detail = text
+        if status is Status.FAIL:
+            self.transcript.error(text)
+        else:
+            self.transcript.note(text)
+
+    # -- the run ----------------------------------------------------------------------
 
     async def run(self) -> Report:
         started = time.monotonic()
         self.report.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            message = build_message(
-                MessageSpec(
-                    self.options.sender,
-                    self.options.recipients,
-                    self.options.data,
-                    self.options.body,
-                    self.options.headers,
-                    self.options.ehlo,
-                )
-            )
-            code = await self._run(message)
-        except (MessageSourceError, TlsConfigError, TargetError) as exc:
+            code = await self._run()
+        except (MessageSourceError, TlsConfigError, TargetError, ValueError) as exc:
             self.transcript.error(str(exc))
             code = ExitCode.NO_MAIL_HOST if isinstance(exc, TargetError) else ExitCode.USAGE
             self.report.findings.append(Finding(Status.FAIL, "usage", str(exc)))
@@ -119,12 +139,15 @@ class SendRun:
         ]
         return self.report
 
-    async def _run(self, message: bytes) -> ExitCode:
+    async def _run(self) -> ExitCode:
+        from smtpcheck.scenarios.send.message_step import prepare_messages
+
+        messages = prepare_messages(self)
         targets = await resolve_targets(self.options, self.transcript)
         self.report.target = ", ".join(f"{t.host}:{t.port}" for t in targets[:1])
         for index, target in enumerate(targets):
             try:
-                return await self._run_on(target, message)
+                return await self._run_on(target, messages)
             except SessionError as exc:
                 if exc.step == "connect" and index + 1 < len(targets):
                     failed = self.report.steps[-1]
@@ -134,6 +157,10 @@ class SendRun:
                 return self._session_failed(exc)
             except StopSession as stop:
                 return stop.code
+            except LocalProtocolError as exc:
+                self.transcript.error(str(exc))
+                self.report.findings.append(Finding(Status.FAIL, "usage", str(exc)))
+                return ExitCode.USAGE
             finally:
                 if self.session is not None:
                     await self.session.close()
@@ -144,223 +171,151 @@ class SendRun:
         if last is not None and last.name == exc.step and last.status is Status.INFO:
             step = last  # the step that was under way when it failed
         else:
-            step = self._step(exc.step, f"{exc.step} failed")
+            step = self.step(exc.step, f"{exc.step} failed")
         step.status = Status.FAIL
         step.detail = exc.message
         step.explanation = failure_explanation(None, exc.step, self.options.lang, exc.kind)
         if exc.step == "connect":
             return ExitCode.CONNECT
+        if exc.step == "proxy":
+            return ExitCode.PROXY
         if exc.kind in CLOSED_KINDS:
             return ExitCode.CLOSED
         return STEP_EXIT.get(exc.step, ExitCode.CLOSED)
 
-    async def _run_on(self, target: Target, message: bytes) -> ExitCode:
+    async def _connect(self, target: Target) -> None:
+        from smtpcheck.scenarios.send import tls_step
+
         opts = self.options
-        context = build_context(opts.tls) if opts.tls_mode != TlsMode.NONE else None
-        sni = opts.tls.sni or (target.mx_host or target.host)
-        self.session = session = SmtpSession(
-            self.transcript,
-            timeout=opts.timeout,
-            show_secrets=opts.show_secrets,
-            annotator=lambda reply, step: short_meaning(reply, step, opts.lang),
-        )
-        step = self._step("connect", f"Connect to {target.host} port {target.port}")
+        context = tls_step.handshake_context(opts) if opts.tls_mode == TlsMode.ON_CONNECT else None
+        session = self.need_session()
+        where = opts.socket_path or opts.pipe_command or f"{target.host} port {target.port}"
+        step = self.step("connect", f"Connect to {where}")
         started = time.monotonic()
-        on_connect = context if opts.tls_mode == TlsMode.ON_CONNECT else None
-        await session.connect(
-            target.host,
-            target.port,
-            family=opts.family,
-            local_address=opts.local_interface,
-            tls_context=on_connect,
-            server_hostname=sni,
-        )
+        if opts.pipe_command:
+            await session.connect_pipe(opts.pipe_command)
+        elif opts.socket_path:
+            await session.connect_unix(
+                opts.socket_path, tls_context=context, server_hostname=tls_step.sni(opts, target)
+            )
+        else:
+            await session.connect(
+                target.host,
+                target.port,
+                family=opts.family,
+                local_address=opts.local_interface,
+                local_port=opts.local_port,
+                tls_context=context,
+                server_hostname=tls_step.sni(opts, target),
+            )
         step.duration_ms = (time.monotonic() - started) * 1000
         step.status = Status.PASS
         step.data = {"peer": list(session.peer or ()), "local": list(session.local or ())}
         if session.tls is not None:
-            step.data["tls"] = session.tls.to_dict()
-        if self._quit_after("connect"):
-            return await self._quit()
+            step.data["tls"] = await tls_step.after_handshake(self, step, target)
 
-        step = self._step("banner", "Greeting (banner)")
+    async def _run_on(self, target: Target, messages: list[bytes]) -> ExitCode:
+        from smtpcheck.scenarios.send import auth_step, envelope, extensions, tls_step
+
+        opts = self.options
+        self.target = target
+        self.session = SmtpSession(
+            self.transcript,
+            timeout=opts.timeout,
+            lmtp=opts.lmtp,
+            show_secrets=opts.show_secrets,
+            annotator=lambda reply, step: short_meaning(reply, step, opts.lang),
+        )
+        await self._connect(target)
+        if opts.proxy is not None:
+            await extensions.send_proxy(self, target)
+
+        step = self.step("banner", "Greeting (banner)")
         started = time.monotonic()
-        reply = await session.read_reply("banner", (220,))
-        self._record(step, reply, reply.code == 220, started)
+        reply = await self.need_session().read_reply("banner", (220,))
+        self.record(step, reply, reply.code == 220, started)
         if reply.code != 220:
             raise StopSession(ExitCode.BANNER)
-        if self._quit_after("banner"):
-            return await self._quit()
+        await self.checkpoint("proxy")
+        await self.checkpoint("banner")
 
-        ehlo = await self._ehlo("ehlo", ExitCode.EHLO)
-        if opts.tls_mode in (TlsMode.STARTTLS, TlsMode.OPTIONAL) and context is not None:
-            if ehlo is not None and ehlo.has("STARTTLS"):
-                _, reply, ok = await self._exchange(
-                    "starttls", "STARTTLS", commands.starttls(), (220,)
-                )
-                if not ok:
-                    if opts.tls_mode == TlsMode.STARTTLS:
-                        raise StopSession(ExitCode.TLS)
-                else:
-                    tls_step = self._step("tls", "TLS handshake")
-                    started = time.monotonic()
-                    info = await session.starttls(context, sni)
-                    tls_step.duration_ms = (time.monotonic() - started) * 1000
-                    tls_step.status = Status.PASS
-                    tls_step.detail = info.summary()
-                    tls_step.data = info.to_dict()
-                    ehlo = await self._ehlo("ehlo-tls", ExitCode.EHLO_AFTER_TLS)
-            elif opts.tls_mode == TlsMode.STARTTLS:
-                self._note_failure("tls", t("send.no_starttls", opts.lang))
-                raise StopSession(ExitCode.TLS)
-            else:
-                self.transcript.note(t("send.starttls_skipped", opts.lang))
-        if self._quit_after("tls"):
-            return await self._quit()
+        ehlo = await self.hello("ehlo", ExitCode.EHLO, "first-helo")
+        await self.checkpoint("first-helo")
+        if opts.xclient_before_starttls:
+            ehlo = await extensions.xclient(self, ehlo)
+        ehlo = await tls_step.starttls(self, ehlo, target)
+        await self.checkpoint("tls")
+        if self.need_session().under_tls and opts.tls_mode != TlsMode.ON_CONNECT:
+            ehlo = await self.hello("ehlo-tls", ExitCode.EHLO_AFTER_TLS, "helo")
+        await self.checkpoint("helo")
+        if not opts.xclient_before_starttls:
+            ehlo = await extensions.xclient(self, ehlo)
 
         if opts.auth:
-            await self._auth(ehlo)
-        if self._quit_after("auth"):
-            return await self._quit()
+            await auth_step.authenticate(self, ehlo, target)
+        elif opts.auth_optional == 2 and ehlo is not None and ehlo.has("AUTH"):
+            self.note_failure("auth", t("send.auth_unavailable_strict", opts.lang))
+            raise StopSession(await self.quit(ExitCode.AUTH))
+        await self.checkpoint("auth")
 
-        await self._envelope(ehlo)
-        if self._quit_after("rcpt"):
-            return await self._quit()
+        for number, message in enumerate(messages):
+            if number:
+                await self.exchange("rset", "RSET", commands.rset(), (250,))
+            await envelope.transaction(self, ehlo, message)
+        return await self.quit()
 
-        _, reply, ok = await self._exchange("data", "DATA", commands.data(), (354,))
-        if not ok:
-            raise StopSession(ExitCode.DATA)
-        step = self._step("eod", f"Message ({len(message)} bytes) and final dot")
-        started = time.monotonic()
-        await session.send_message(message, "eod")
-        reply = await session.read_reply("eod", (250,))
-        self._record(step, reply, reply.code == 250, started)
-        if reply.code != 250:
-            raise StopSession(ExitCode.EOD)
-        return await self._quit()
-
-    async def _ehlo(self, name: str, failure: ExitCode):  # type: ignore[no-untyped-def]
-        assert self.session is not None
-        title = "EHLO" if name == "ehlo" else "EHLO again, under TLS"
-        step, reply, ok = await self._exchange(
-            name, title, commands.ehlo(self.options.ehlo), (250,)
+    async def hello(self, name: str, failure: ExitCode, point: str) -> EhloInfo | None:
+        """EHLO (HELO when refused), LHLO for LMTP, or HELO alone for --protocol SMTP."""
+        opts = self.options
+        self.hellos += 1
+        verb = opts.hello_verb
+        titles = {
+            "ehlo": verb,
+            "ehlo-tls": f"{verb} again, under TLS",
+            "ehlo-xclient": f"{verb} again, after XCLIENT",
+        }
+        builder = {"EHLO": commands.ehlo, "LHLO": commands.lhlo, "HELO": commands.helo}[verb]
+        step_name = "helo" if verb == "HELO" and name == "ehlo" else name
+        step, reply, ok = await self.exchange(
+            step_name, titles.get(name, verb), builder(opts.ehlo), (250,), point=point
         )
         if ok:
+            if verb == "HELO":
+                return None
             info = parse_ehlo(reply)
             step.data = {"keywords": {k: list(v) for k, v in info.keywords.items()}}
             return info
-        if reply.code in (500, 502, 504) and name == "ehlo":
+        if verb == "EHLO":
             step.status = Status.WARN
-            _, reply, ok = await self._exchange(
-                "helo", "HELO (EHLO was refused)", commands.helo(self.options.ehlo), (250,)
+            _, reply, ok = await self.exchange(
+                "helo", "HELO (EHLO was refused)", commands.helo(opts.ehlo), (250,), point=point
             )
             if ok:
                 return None
-        raise StopSession(failure)
+        raise StopSession(await self.quit(failure))
 
-    async def _auth(self, ehlo) -> None:  # type: ignore[no-untyped-def]
-        assert self.session is not None
-        opts = self.options
-        offered = tuple(ehlo.auth_mechanisms) if ehlo is not None else ()
-        mechanism = choose_mechanism(offered, opts.auth_mechanisms)
-        if mechanism is None:
-            lang = opts.lang
-            wanted = ", ".join(opts.auth_mechanisms) or t("send.auth_any", lang)
-            text = t(
-                "send.auth_not_offered",
-                lang,
-                offered=" ".join(offered) or t("send.nothing", lang),
-                wanted=wanted,
-            )
-            if not offered and not self.session.under_tls:
-                text += " " + t("send.auth_after_tls", lang)
-            self._note_failure("auth", text)
-            raise StopSession(ExitCode.AUTH)
-        creds = Credentials(opts.auth_user or "", opts.auth_password or "")
-        initial, answer = MECHANISMS[mechanism]
-        command = commands.auth(mechanism, initial(creds) if initial else None)
-        step, reply, _ = await self._exchange("auth", f"AUTH {mechanism}", command, (235, 334))
-        while reply.code == 334 and answer is not None:
-            challenge = reply.lines[0] if reply.lines else ""
-            started = time.monotonic()
-            reply = await self.session.command(
-                commands.auth_response(answer(creds, challenge)), "auth", (235, 334)
-            )
-            self._record(step, reply, reply.code in (235, 334), started)
-        if reply.code != 235:
-            self._record(step, reply, False, time.monotonic())
-            raise StopSession(ExitCode.AUTH)
-
-    async def _envelope(self, ehlo) -> None:  # type: ignore[no-untyped-def]
-        opts = self.options
-        dsn = ehlo is not None and ehlo.has("DSN")
-        wants_dsn = bool(opts.dsn_notify or opts.dsn_ret or opts.dsn_envid)
-        if wants_dsn and not dsn:
-            self.transcript.note(t("send.no_dsn", opts.lang))
-        mail_params: dict[str, str | None] = {}
-        if dsn and opts.dsn_ret:
-            mail_params["RET"] = opts.dsn_ret.upper()
-        if dsn and opts.dsn_envid:
-            mail_params["ENVID"] = commands.xtext(opts.dsn_envid)
-        if ehlo is not None and ehlo.has("SMTPUTF8") and not _ascii(opts.sender, *opts.recipients):
-            mail_params["SMTPUTF8"] = None
-        _, reply, ok = await self._exchange(
-            "mail", "MAIL FROM", commands.mail(opts.sender, mail_params), (250,)
-        )
-        if not ok:
-            raise StopSession(ExitCode.MAIL)
-        if self._quit_after("mail"):
-            raise StopSession(await self._quit())
-        rejected: list[str] = []
-        for recipient in opts.recipients:
-            rcpt_params: dict[str, str | None] = {}
-            if dsn and opts.dsn_notify:
-                rcpt_params["NOTIFY"] = opts.dsn_notify.upper()
-            _, reply, ok = await self._exchange(
-                "rcpt", f"RCPT TO {recipient}", commands.rcpt(recipient, rcpt_params), (250, 251)
-            )
-            (self.accepted if ok else rejected).append(recipient)
-            if reply.code == 421:
-                raise StopSession(ExitCode.RCPT)
-        self.report.data["recipients"] = {"accepted": self.accepted, "rejected": rejected}
-        if not self.accepted:
-            raise StopSession(ExitCode.RCPT)
-        if rejected:
-            self.report.findings.append(
-                Finding(
-                    Status.WARN,
-                    "partial-rcpt",
-                    t(
-                        "send.partial_rcpt",
-                        opts.lang,
-                        rejected=len(rejected),
-                        total=len(opts.recipients),
-                        addresses=", ".join(rejected),
-                    ),
-                )
-            )
-
-    async def _quit(self) -> ExitCode:
-        assert self.session is not None
+    async def quit(self, failure: ExitCode | None = None) -> ExitCode:
+        """Send QUIT; returns `failure` if given (a failed step), else OK or QUIT."""
+        session = self.need_session()
+        if not session.connected or session.protocol.expected:
+            return failure if failure is not None else ExitCode.OK
         try:
-            _, _, ok = await self._exchange("quit", "QUIT", commands.quit(), (221,))
+            _, _, ok = await self.exchange("quit", "QUIT", commands.quit(), (221,))
         except SessionError as exc:
             # A server that hangs up at QUIT has still done its work.
             self.transcript.note(f"QUIT: {exc.message}")
-            return ExitCode.OK
+            return failure if failure is not None else ExitCode.OK
+        if failure is not None:
+            return failure
         return ExitCode.OK if ok else ExitCode.QUIT
-
-    def _note_failure(self, name: str, text: str) -> None:
-        step = self._step(name, text)
-        step.status = Status.FAIL
-        step.detail = text
-        self.transcript.error(text)
 
     def _verdict(self, code: ExitCode) -> str:
         lang = self.options.lang
         if code is ExitCode.OK:
-            if self.options.quit_after:
-                return t("send.verdict_quit_after", lang, point=self.options.quit_after)
+            stop = self.options.quit_after or self.options.drop_after
+            stop = stop or self.options.drop_after_send
+            if stop:
+                return t("send.verdict_quit_after", lang, point=stop)
             return t("send.verdict_ok", lang)
         failed = next((s for s in reversed(self.report.steps) if s.status is Status.FAIL), None)
         where = failed.title if failed else code.name.lower()
@@ -379,17 +334,18 @@ STEP_EXIT = {
     "starttls": ExitCode.TLS,
     "tls": ExitCode.TLS,
     "ehlo-tls": ExitCode.EHLO_AFTER_TLS,
+    "xclient": ExitCode.XCLIENT,
+    "ehlo-xclient": ExitCode.EHLO_AFTER_XCLIENT,
     "auth": ExitCode.AUTH,
+    "xforward": ExitCode.MAIL,
     "mail": ExitCode.MAIL,
     "rcpt": ExitCode.RCPT,
     "data": ExitCode.DATA,
+    "bdat": ExitCode.EOD,
     "eod": ExitCode.EOD,
+    "rset": ExitCode.MAIL,
     "quit": ExitCode.QUIT,
 }
-
-
-def _ascii(*texts: str) -> bool:
-    return all(text.isascii() for text in texts)
 
 
 async def run_send(options: SendOptions, transcript: Transcript) -> Report:

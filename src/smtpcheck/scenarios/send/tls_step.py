@@ -1,0 +1,156 @@
+"""TLS in `send`: STARTTLS (required, optional, optional-strict) and implicit TLS.
+
+The handshake never verifies (CERT_NONE): the chain is captured, shown as swaks shows
+it (protocol:cipher:bits, each peer certificate's subject, names and expiry), saved
+with `--tls-get-peer-cert/-chain`, and only then verified as asked (`--tls-verify-ca`,
+`--tls-verify-host`) by `net.verify` -- so a failed verification still shows what the
+server presented, in the same session (see net/verify.py for why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+import time
+from typing import TYPE_CHECKING, Any
+
+from smtpcheck.knowledge.i18n import t
+from smtpcheck.net.tls import TlsInfo, build_context
+from smtpcheck.protocol import EhloInfo, commands
+from smtpcheck.report.model import Status, Step
+from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target, TlsMode
+
+if TYPE_CHECKING:
+    from smtpcheck.scenarios.send.flow import SendRun
+
+
+def handshake_context(options: SendOptions) -> ssl.SSLContext:
+    """The context used for the handshake: the user's TLS options, no verification."""
+    return build_context(dataclasses.replace(options.tls, verify=False, ca_file=None))
+
+
+def sni(options: SendOptions, target: Target) -> str | None:
+    return options.tls.sni or target.mx_host or target.host or None
+
+
+async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloInfo | None:
+    """STARTTLS as the mode asks; returns the EHLO info still valid afterwards."""
+    from smtpcheck.scenarios.send.flow import StopSession
+
+    opts = run.options
+    mode = opts.tls_mode
+    if mode in (TlsMode.NONE, TlsMode.ON_CONNECT):
+        return ehlo
+    offered = ehlo is not None and ehlo.has("STARTTLS")
+    if not offered:
+        if mode == TlsMode.STARTTLS:
+            run.note_failure("tls", t("send.no_starttls", opts.lang))
+            raise StopSession(await run.quit(ExitCode.TLS))
+        run.transcript.note(t("send.starttls_skipped", opts.lang))
+        return ehlo
+    context = handshake_context(opts)
+    _, _, ok = await run.exchange(
+        "starttls", "STARTTLS", commands.starttls(), (220,), point="tls"
+    )
+    if not ok:
+        if mode == TlsMode.OPTIONAL:
+            run.transcript.note(t("send.starttls_refused_going_on", opts.lang))
+            return ehlo
+        raise StopSession(await run.quit(ExitCode.TLS))
+    step = run.step("tls", "TLS handshake")
+    started = time.monotonic()
+    # A failed handshake raises SessionError("tls"): exit 29 in every mode, as in
+    # swaks, since the connection is unusable afterwards.
+    await run.need_session().starttls(context, sni(opts, target))
+    step.duration_ms = (time.monotonic() - started) * 1000
+    step.status = Status.PASS
+    step.data = await after_handshake(run, step, target)
+    return None
+
+
+async def after_handshake(run: SendRun, step: Step, target: Target) -> dict[str, Any]:
+    """Show and save what the server presented, then verify it as asked."""
+    from smtpcheck.scenarios.send.flow import StopSession
+
+    opts = run.options
+    session = run.need_session()
+    info = session.tls
+    assert info is not None
+    show_certificates(run, info)
+    save_certificates(run, info)
+    data = info.to_dict()
+    step.detail = info.summary()
+    if not (opts.tls_verify_ca or opts.tls_verify_host):
+        data["verified"] = False
+        return data
+    from smtpcheck.net.verify import verify_chain
+
+    host = opts.tls_verify_target or sni(opts, target) or target.host
+    result = verify_chain(
+        [cert.der for cert in info.chain],
+        check_ca=opts.tls_verify_ca,
+        check_host=opts.tls_verify_host,
+        host=host,
+        ca_path=opts.tls.ca_file,
+    )
+    session.tls = dataclasses.replace(info, verified=result.ok)
+    data["verified"] = result.ok
+    data["verification"] = {
+        "ca": result.ca_ok,
+        "ca_error": result.ca_error,
+        "host": result.host_ok,
+        "host_error": result.host_error,
+        "host_checked": host if opts.tls_verify_host else None,
+    }
+    line = f"TLS peer certificate {result.summary()}"
+    if result.ok:
+        run.transcript.note(line, tls=True)
+        return data
+    run.transcript.error(line, tls=True)
+    step.status = Status.FAIL
+    step.detail = result.summary()
+    step.data = data
+    if opts.tls_mode == TlsMode.OPTIONAL:
+        run.transcript.note(t("send.tls_unverified_going_on", opts.lang), tls=True)
+        step.status = Status.WARN
+        return data
+    raise StopSession(await run.quit(ExitCode.TLS))
+
+
+def show_certificates(run: SendRun, info: TlsInfo) -> None:
+    """swaks' lines: the cipher, our certificate, each peer certificate."""
+    note = run.transcript.note
+    note(f"TLS started with cipher {info.summary()}", tls=True)
+    client = run.options.tls.client_cert
+    note(f"TLS local certificate: {client}" if client else "TLS no local certificate set", tls=True)
+    for index, cert in enumerate(info.chain):
+        note(f"TLS peer[{index}]   subject=[{cert.subject}]", tls=True)
+        names = ", ".join(cert.names) or "none"
+        note(
+            f"TLS peer[{index}]   issuer=[{cert.issuer}] subjectAltName=[{names}] "
+            f"notAfter=[{cert.not_after}]",
+            tls=True,
+        )
+
+
+def _pem(der: bytes) -> str:
+    return ssl.DER_cert_to_PEM_cert(der)
+
+
+def save_certificates(run: SendRun, info: TlsInfo) -> None:
+    opts = run.options
+    for option, certs in (
+        (opts.tls_get_peer_cert, info.chain[:1]),
+        (opts.tls_get_peer_chain, info.chain),
+    ):
+        if option is None:
+            continue
+        pem = "".join(_pem(cert.der) for cert in certs)
+        if option in ("", "-"):
+            run.transcript.note(pem.rstrip("\n"), tls=True)
+            continue
+        try:
+            with open(option, "w", encoding="ascii") as handle:
+                handle.write(pem)
+        except OSError as exc:
+            run.transcript.error(f"cannot write {option}: {exc.strerror}")
