@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "send": ("smtpcheck.cli.send", "send", "Run a scripted SMTP transaction (swaks-style)."),
     "explain": ("smtpcheck.cli.explain", "explain", "Explain a reply code or reply text, offline."),
     "mx": ("smtpcheck.cli.mx", "mx", "Show where a domain's mail goes (MX, A, AAAA)."),
+    "check": ("smtpcheck.cli.check", "check", "Test every mail server of an address or domain."),
     "sink": ("smtpcheck.cli.sink", "sink", "Run a local capture SMTP server."),
     "demo": ("smtpcheck.cli.demo", "demo", "Offline demo against the embedded capture server."),
     "console": (

@@ -73,6 +73,10 @@ class Step:
     explanation: Explanation | None = None
     data: dict[str, Any] = field(default_factory=dict)
     children: list[Step] = field(default_factory=list)
+    #: what this step found (check): each a pass/warn/fail/info verdict with its fix
+    findings: list[Finding] = field(default_factory=list)
+    #: the conversation of this step and its children (check: one per tested address)
+    transcript: list[TranscriptLine] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,8 @@ class Step:
             "explanation": self.explanation.to_dict() if self.explanation else None,
             "data": self.data,
             "children": [child.to_dict() for child in self.children],
+            "findings": [finding.to_dict() for finding in self.findings],
+            "transcript": [line.to_dict() for line in self.transcript],
         }
 
 
@@ -97,6 +103,8 @@ class Finding:
     code: str
     message: str
     fix: str | None = None
+    #: what the finding is about, e.g. "mx1.example.test [192.0.2.1]" (check); None: the run
+    subject: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +112,7 @@ class Finding:
             "code": self.code,
             "message": self.message,
             "fix": self.fix,
+            "subject": self.subject,
         }
 
 
@@ -143,6 +152,7 @@ class Report:
     @property
     def worst_status(self) -> Status:
         statuses = {step.status for step in self.walk()} | {f.status for f in self.findings}
+        statuses |= {f.status for step in self.walk() for f in step.findings}
         for status in SEVERITY_ORDER:
             if status in statuses:
                 return status

@@ -1,0 +1,13 @@
+"""`smtpcheck check`: test every mail exchanger of a domain (or one --server).
+
+- `options`: `CheckOptions`, `CheckExit`;
+- `targets`: DNS (or --server) -> the hosts and addresses to test, as report steps;
+- `address`, `session_steps`: one address from TCP connect to QUIT;
+- `run`: concurrency, the overall deadline, the port-25-blocked diagnosis;
+- `verdict`: ranked findings, the verdict sentence, the exit code.
+"""
+
+from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
+from smtpcheck.scenarios.check.run import run_check
+
+__all__ = ["CheckExit", "CheckOptions", "run_check"]

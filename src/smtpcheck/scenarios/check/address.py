@@ -1,0 +1,328 @@
+"""One address of one mail host, tested from TCP connect to QUIT: `AddressCheck`.
+
+The steps (connect, banner, reverse DNS, EHLO, STARTTLS, TLS, certificate, EHLO again,
+MAIL, RCPT, the probes, DATA with --send, QUIT) become children of one `address` step,
+each with what was sent and received, its time, status and findings. The reverse DNS
+lookups run while the session does. A network failure ends the session at the step it
+hit, explained; cancellation (the overall time limit) marks the step under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from smtpcheck.checks import make_finding
+from smtpcheck.checks.banner import banner_host, check_banner
+from smtpcheck.checks.certificate import check_certificate
+from smtpcheck.checks.ehlo import capability_steps, check_ehlo
+from smtpcheck.checks.rdns import RdnsFacts, check_rdns
+from smtpcheck.checks.tls import check_tls_session
+from smtpcheck.knowledge.i18n import t
+from smtpcheck.net.errors import FailureKind, SessionError
+from smtpcheck.net.session import SmtpSession
+from smtpcheck.net.tls import TlsOptions, build_context
+from smtpcheck.net.transcript import Transcript
+from smtpcheck.protocol import EhloInfo, ProtocolError, Reply, commands, parse_ehlo
+from smtpcheck.report.model import Status, Step, TranscriptLine
+from smtpcheck.scenarios.annotate import failure_explanation, reply_info, short_meaning
+from smtpcheck.scenarios.check.options import CheckOptions
+from smtpcheck.scenarios.check.session_steps import envelope_steps, settle, worst
+
+RdnsLookup = Callable[[str], Awaitable[RdnsFacts]]
+
+
+class AddressCheck:
+    """The whole SMTP test of one (host name, address) pair."""
+
+    def __init__(
+        self,
+        options: CheckOptions,
+        host: str,
+        ip: str,
+        family: int,
+        *,
+        roots: list[Any],
+        rdns: RdnsLookup | None,
+        recipient: str,
+        port: int,
+    ) -> None:
+        self.options = options
+        self.lang = options.lang
+        self.host = host
+        self.ip = ip
+        self.port = port
+        self.roots = roots
+        self.rdns = rdns
+        self.recipient = recipient
+        self.subject = f"{host} [{ip}]" if host != ip else ip
+        self.transcript = Transcript()
+        self.step = Step(
+            name="address",
+            title=t("check.step.address", self.lang, ip=ip, family=family),
+            data={"host": host, "ip": ip, "family": family, "port": port},
+        )
+        self.session: SmtpSession | None = None
+        self.current: Step | None = None
+        self.accepted = False  # the recipient under test was accepted
+        self.connect_failure: FailureKind | None = None
+        self._banner_name: str | None = None
+        self._ehlo_name: str | None = None
+
+    # -- step helpers -------------------------------------------------------------
+
+    def add(self, name: str, title: str, command: str | None = None) -> Step:
+        step = Step(name=name, title=title, command=command)
+        self.step.children.append(step)
+        self.current = step
+        return step
+
+    async def exchange(
+        self, name: str, title: str, command: commands.Command, expect: tuple[int, ...]
+    ) -> tuple[Step, Reply]:
+        assert self.session is not None
+        step = self.add(name, title, self.session.shown(command).decode(errors="replace"))
+        started = time.monotonic()
+        reply = await self.session.command(command, name, expect)
+        self.record(step, reply, reply.code in expect, started)
+        return step, reply
+
+    def record(self, step: Step, reply: Reply, ok: bool, started: float) -> None:
+        step.duration_ms = (time.monotonic() - started) * 1000
+        step.reply = reply_info(reply, step.name, self.lang)
+        step.status = Status.PASS if ok else Status.FAIL
+        if not ok:
+            step.explanation = failure_explanation(reply, step.name, self.lang)
+
+    def finding(self, step: Step, status: Status, code: str, **fmt: object) -> None:
+        step.findings.append(make_finding(status, code, self.lang, subject=self.subject, **fmt))
+
+    # -- the run ------------------------------------------------------------------
+
+    async def run(self) -> Step:
+        """Test the address; never raises except for cancellation (marked first)."""
+        started = time.monotonic()
+        rdns_task = asyncio.create_task(self.rdns(self.ip)) if self.rdns else None
+        try:
+            await self._session()
+        except SessionError as exc:
+            self._session_failed(exc)
+        except (ValueError, OSError, ProtocolError) as exc:  # report, never raise
+            self._session_failed(SessionError("session", FailureKind.OTHER, str(exc)))
+        except Exception as exc:  # a bug of ours: still a report, never a traceback
+            detail = f"internal error: {type(exc).__name__}: {exc}"
+            self._session_failed(SessionError("session", FailureKind.OTHER, detail))
+        except asyncio.CancelledError:
+            self._cancelled()
+            if rdns_task is not None:
+                rdns_task.cancel()
+            raise
+        finally:
+            if self.session is not None:
+                with contextlib.suppress(Exception):
+                    await self.session.close()
+            self._finish(started)
+        if rdns_task is not None:
+            facts = await rdns_task
+            self._add_rdns(facts)
+        self._finish(started)
+        return self.step
+
+    def _finish(self, started: float) -> None:
+        self.step.duration_ms = (time.monotonic() - started) * 1000
+        self.step.status = worst(self.step.children, self.step.findings)
+        self.step.transcript = [
+            TranscriptLine(e.elapsed * 1000, str(e.direction), e.tls, _shown_text(e.data))
+            for e in self.transcript.entries
+        ]
+
+    def _cancelled(self) -> None:
+        step = self.current or self.add(
+            "connect", t("check.step.connect", self.lang, port=self.port)
+        )
+        if step.status in (Status.INFO, Status.SKIPPED) and step.reply is None:
+            step.status = Status.FAIL
+            step.detail = t(
+                "check.step.time_limit", self.lang, seconds=f"{self.options.timeout_total:g}"
+            )
+        self.finding(step, Status.FAIL, "time-limit")
+
+    def _session_failed(self, exc: SessionError) -> None:
+        step = self.current
+        if step is None or step.name != exc.step or step.reply is not None:
+            step = self.add(exc.step, exc.step)
+        step.status = Status.FAIL
+        step.detail = exc.message
+        step.explanation = failure_explanation(None, exc.step, self.lang, exc.kind)
+        seconds = f"{self.options.timeout:g}"
+        if exc.step == "connect":
+            self.connect_failure = exc.kind
+            if exc.kind is FailureKind.REFUSED:
+                self.finding(step, Status.FAIL, "connect-refused", ip=self.ip, port=self.port)
+            elif exc.kind is FailureKind.TIMEOUT:
+                self.finding(
+                    step,
+                    Status.FAIL,
+                    "connect-timeout",
+                    ip=self.ip,
+                    port=self.port,
+                    seconds=seconds,
+                )
+            else:
+                self.finding(
+                    step,
+                    Status.FAIL,
+                    "connect-failed",
+                    ip=self.ip,
+                    port=self.port,
+                    detail=exc.message,
+                )
+        elif exc.step == "banner" and exc.kind is FailureKind.TIMEOUT:
+            self.finding(step, Status.FAIL, "banner-timeout", ip=self.ip, seconds=seconds)
+        elif exc.step == "tls":
+            self.finding(step, Status.FAIL, "tls-handshake-failed", detail=exc.message)
+        else:
+            self.finding(step, Status.FAIL, "session-failed", step=exc.step, detail=exc.message)
+
+    async def _session(self) -> None:
+        opts = self.options
+        self.session = session = SmtpSession(
+            self.transcript,
+            timeout=opts.timeout,
+            annotator=lambda reply, step: short_meaning(reply, step, self.lang),
+        )
+        step = self.add("connect", t("check.step.connect", self.lang, port=self.port))
+        started = time.monotonic()
+        await session.connect(self.ip, self.port)
+        step.duration_ms = (time.monotonic() - started) * 1000
+        step.status = Status.PASS
+        step.data = {"peer": list(session.peer or ()), "local": list(session.local or ())}
+
+        step = self.add("banner", t("check.step.banner", self.lang))
+        started = time.monotonic()
+        reply = await session.read_reply("banner", (220,))
+        self.record(step, reply, reply.code == 220, started)
+        step.findings += check_banner(
+            reply.code, reply.lines, (step.duration_ms or 0) / 1000, self.lang, subject=self.subject
+        )
+        if reply.code == 220:
+            settle(step)
+        if reply.code != 220:
+            return
+        self._banner_name = banner_host(reply.lines)
+
+        info = await self._ehlo("ehlo")
+        if info is False:
+            return
+        if isinstance(info, EhloInfo) and info.has("STARTTLS") and opts.starttls:
+            info = await self._starttls(info)
+            if info is False:
+                return
+        await envelope_steps(self, info if isinstance(info, EhloInfo) else None)
+
+    async def _ehlo(self, name: str) -> EhloInfo | bool | None:
+        """EHLO (HELO fallback): the capabilities, None for HELO only, False: refused."""
+        ehlo_name = self.options.ehlo
+        title = (
+            t("check.step.ehlo", self.lang, name=ehlo_name)
+            if name == "ehlo"
+            else t("check.step.ehlo_tls", self.lang)
+        )
+        step, reply = await self.exchange(name, title, commands.ehlo(ehlo_name), (250,))
+        if reply.code == 250:
+            info = parse_ehlo(reply)
+            self._ehlo_name = info.hostname or None
+            step.data = {"keywords": {k: list(v) for k, v in info.keywords.items()}}
+            step.children = capability_steps(info, self.lang)
+            under_tls = self.session is not None and self.session.under_tls
+            step.findings += check_ehlo(info, self.lang, under_tls=under_tls, subject=self.subject)
+            settle(step)
+            return info
+        if name == "ehlo" and reply.code in (500, 502, 504):
+            step.status = Status.WARN
+            helo, reply = await self.exchange(
+                "helo",
+                t("check.step.helo", self.lang, name=ehlo_name),
+                commands.helo(ehlo_name),
+                (250,),
+            )
+            if reply.code == 250:
+                helo.findings += check_ehlo(None, self.lang, under_tls=False, subject=self.subject)
+                helo.status = Status.WARN
+                return None
+        self.finding(
+            step, Status.FAIL, "ehlo-refused", code=reply.code, text=" ".join(reply.lines[:1])
+        )
+        return False
+
+    async def _starttls(self, info: EhloInfo) -> EhloInfo | bool | None:
+        assert self.session is not None
+        step, reply = await self.exchange(
+            "starttls", t("check.step.starttls", self.lang), commands.starttls(), (220,)
+        )
+        if reply.code != 220:
+            self.finding(
+                step,
+                Status.FAIL,
+                "starttls-refused",
+                code=reply.code,
+                text=" ".join(reply.lines[:1]),
+            )
+            return info  # go on in plain text, as a sender would
+        # No verification during the handshake: the chain is verified afterwards, so
+        # one connection yields every finding.
+        context = build_context(TlsOptions(verify=False, min_version="tlsv1"))
+        tls_step = self.add("tls", t("check.step.tls", self.lang))
+        started = time.monotonic()
+        tls = await self.session.starttls(context, self.host)
+        tls_step.duration_ms = (time.monotonic() - started) * 1000
+        tls_step.detail = tls.summary()
+        tls_step.data = {k: v for k, v in tls.to_dict().items() if k != "chain"}
+        tls_step.findings += check_tls_session(
+            tls.version, tls.cipher, tls.bits, self.lang, subject=self.subject
+        )
+        settle(tls_step)
+        cert_step = self.add("certificate", t("check.step.certificate", self.lang))
+        cert_step.data = {"chain": [cert.to_dict() for cert in tls.chain]}
+        if tls.chain:
+            leaf = tls.chain[0]
+            cert_step.detail = f"{leaf.subject} — {leaf.issuer}"
+        cert_step.findings += check_certificate(
+            [cert.der for cert in tls.chain],
+            self.host,
+            self.roots,
+            self.lang,
+            subject=self.subject,
+        )
+        settle(cert_step)
+        result = await self._ehlo("ehlo-tls")
+        return result
+
+    def _add_rdns(self, facts: RdnsFacts) -> None:
+        step = Step(name="rdns", title=t("check.step.rdns", self.lang, ip=self.ip))
+        step.detail = ", ".join(facts.ptr_names) or facts.ptr_status
+        step.data = {
+            "ptr": list(facts.ptr_names),
+            "status": facts.ptr_status,
+            "forward": {k: list(v) for k, v in facts.forward.items()},
+        }
+        step.findings = check_rdns(
+            facts,
+            self.lang,
+            banner_name=self._banner_name,
+            ehlo_name=self._ehlo_name,
+            subject=self.subject,
+        )
+        step.status = worst([], step.findings)
+        # After connect and banner, where a reader looks for it.
+        position = min(2, len(self.step.children))
+        self.step.children.insert(position, step)
+
+
+def _shown_text(data: bytes) -> str:
+    if len(data) > 4096:
+        return f"<{len(data)} bytes of message data>"
+    return data.decode("utf-8", errors="replace")

@@ -1,0 +1,46 @@
+"""What `smtpcheck check` was asked to do, and the exit codes it ends with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from smtpcheck.checks.probes import DEFAULT_RELAY_RECIPIENT
+
+
+class CheckExit(IntEnum):
+    """Exit codes of `check`, by the worst thing found (see docs/check.md)."""
+
+    OK = 0  # every check passed (information only)
+    USAGE = 1  # bad options or input
+    WARNINGS = 2  # mail is accepted; something should be fixed
+    FAILURES = 3  # mail is accepted somewhere, but something is broken
+    UNDELIVERABLE = 4  # no mail server accepted the recipient (or DNS says no mail host)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Everything the scenario needs; the CLI builds it, the demo and tests too."""
+
+    target: str  # an address (kate@fabrikam.com) or a domain (fabrikam.com)
+    server: str | None = None  # test this host only ("host", "host:port", "[v6]:port")
+    port: int = 25
+    first: bool = False  # stop at the first address that accepts the recipient
+    dns: str | None = None  # "IP[:PORT]" of the DNS server; None: the system's
+    ehlo: str = "localhost"
+    sender: str = ""  # "" is the null sender only when null_sender is set
+    null_sender: bool = False
+    send: bool = False  # DATA with a test message, else QUIT before DATA
+    probe_postmaster: bool = True
+    probe_random: bool = True
+    probe_relay: bool = True
+    relay_recipient: str = DEFAULT_RELAY_RECIPIENT
+    starttls: bool = True
+    tls_ca: str | None = None  # trust these roots instead of the system store
+    timeout: float = 30.0  # per network step
+    timeout_total: float = 180.0  # the whole check
+    lang: str = "en"
+
+    @property
+    def envelope_sender(self) -> str:
+        return "" if self.null_sender else self.sender
