@@ -1,8 +1,9 @@
 """`smtpcheck mx` end to end, as a user types it, against dnsmasq on loopback.
 
-The DNS peers live in tests/dns/dnspeer.py (shared with tests/dns); this module starts
-its own dnsmasq (module scope) so it can run alone. Every command passes --dns: the
-system resolver is never asked.
+The DNS peers live in tests/dns/dnspeer.py (shared with tests/dns; tests/peers/dnsmasq.py
+if it has moved there); this module starts its own dnsmasq (module scope) so it can run
+alone. Every command passes --dns: the system resolver is never asked. The locale is
+pinned to C unless a test sets it, so English is the default whatever the machine's is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import pytest
 def _load_dnspeer() -> ModuleType:
     if "dnspeer" in sys.modules:
         return sys.modules["dnspeer"]
-    path = Path(__file__).resolve().parents[1] / "dns" / "dnspeer.py"
+    tests = Path(__file__).resolve().parents[1]
+    moved = tests / "peers" / "dnsmasq.py"
+    path = moved if moved.exists() else tests / "dns" / "dnspeer.py"
     spec = importlib.util.spec_from_file_location("dnspeer", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -71,7 +74,9 @@ def scripted() -> Iterator[Any]:
 
 
 def smtpcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+    dropped = ("COLUMNS", "FORCE_COLOR", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
+    environment["LANG"] = "C.UTF-8"
     environment.update(env or {"NO_COLOR": "1"})
     return subprocess.run(
         [SMTPCHECK, *args],
@@ -83,8 +88,8 @@ def smtpcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def mx_json(*args: str) -> tuple[int, dict[str, Any]]:
-    done = smtpcheck("mx", *args, "--output", "json")
+def mx_json(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    done = smtpcheck("mx", *args, "--output", "json", env=env)
     assert done.stderr == ""
     return done.returncode, json.loads(done.stdout)
 
@@ -286,6 +291,7 @@ def test_help_documents_exit_codes_and_stays_light() -> None:
         "3 DNS failure: SERVFAIL, timeout",
         "--dns IP[:PORT]",
         "--timeout SECONDS",
+        "--lang [en|it]",
     ):
         assert line in text
     probe = (
@@ -300,3 +306,162 @@ def test_help_documents_exit_codes_and_stays_light() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert "HEAVY []" in loaded.stdout
+
+
+# ---- English JSON additions and Italian (--lang it, LANG=it_IT.UTF-8) ----------------
+
+
+def test_json_findings_carry_title_and_fix(dns_server: str) -> None:
+    _, report = mx_json("cnamemx.test", "--dns", dns_server)
+    assert report["lang"] == "en"
+    assert report["advice"].startswith("Nothing to change in DNS")
+    (finding,) = report["findings"]
+    assert finding["title"] == "MX points at an alias"
+    assert finding["fix"] == "Change the MX record to point at real.cnamemx.test itself."
+    assert report["mx_lookup"]["meaning"] == "answer received"
+
+
+def test_italian_text_report(dns_server: str) -> None:
+    done = smtpcheck("mx", "example.test", "--dns", dns_server, "--lang", "it")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = " ".join(done.stdout.split())
+    assert f"Posta per example.test [DNS: {dns_server}]" in out
+    assert "La posta va ai server indicati dai record MX" in out
+    for column in ("Pref.", "Server di posta", "Indirizzo", "TTL"):
+        assert column in out
+    assert "TTL dei record MX: 300s." in out
+    assert "'=' indica un host con la stessa preferenza" in out
+    assert "Esito: la posta può essere consegnata (host utilizzabili: 4 su 4; indirizzi: 5)." in out
+    assert "DNSSEC: risposta non validata" in out
+    for english in ("Result:", "Mail for", "Exchange", "Address", "not validated"):
+        assert english not in out
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    ("domain", "code", "texts"),
+    [
+        ("nullmx.test", 2, ["Il dominio pubblica un null MX: il dominio non accetta posta",
+                            "Record MX: 0 .", "Cosa fare: Se il dominio deve ricevere posta",
+                            "Esito: a questo dominio non si può consegnare posta."]),
+        ("nosuch.test", 2, ["Il dominio non esiste (NXDOMAIN).",
+                            "Controllate di aver scritto bene il dominio."]),
+        ("txtonly.test", 2, ["non ha nessun record MX, A o AAAA"]),
+        ("dangling.test", 2, ["! avviso: l'host MX nowhere.dangling.test non esiste (NXDOMAIN): "
+                              "questo record MX è inutilizzabile",
+                              "Come correggere: Create i record A/AAAA di nowhere.dangling.test",
+                              "x errore: nessun host MX ha un indirizzo IPv4 o IPv6",
+                              "nessun indirizzo: A NXDOMAIN, AAAA NXDOMAIN"]),
+        ("iplit.test", 2, ["l'host MX 192.0.2.1 è un indirizzo IP scritto come nome"]),
+        ("implicit.test", 0, ["Nessun record MX: i mittenti consegnano all'indirizzo del "
+                              "dominio stesso (MX implicito, RFC 5321 §5.1).",
+                              "i info: implicit.test non ha record MX", "implicito"]),
+        ("cnamemx.test", 0, ["è un alias (CNAME) di real.cnamemx.test",
+                             "Come correggere: Modificate il record MX perché punti "
+                             "direttamente a real.cnamemx.test."]),
+        ("mixed.test", 0, ["è pubblicato un null MX ('0 .') insieme ad altri record MX"]),
+    ],
+)  # fmt: skip
+def test_italian_outcomes(dns_server: str, domain: str, code: int, texts: list[str]) -> None:
+    done = smtpcheck("mx", domain, "--dns", dns_server, "--lang", "it")
+    assert done.returncode == code
+    assert done.stderr == ""
+    out = " ".join(done.stdout.split())
+    for text in texts:
+        assert text in out
+
+
+def test_italian_json_keeps_codes_and_translates_words(dns_server: str) -> None:
+    code, report = mx_json("dangling.test", "--dns", dns_server, "--lang", "it")
+    assert code == 2
+    assert report["schema"] == "smtpcheck.mx/1"
+    assert report["lang"] == "it"
+    assert (report["status"], report["exit_code"], report["deliverable"]) == ("mx", 2, False)
+    assert report["meaning"].startswith("la posta va ai server indicati dai record MX")
+    assert report["query"]["dns_server"] == dns_server
+    dangling, unusable = report["findings"]
+    assert (dangling["code"], dangling["severity"]) == ("mx-dangling", "warning")
+    assert dangling["host"] == "nowhere.dangling.test"
+    assert dangling["title"] == "Il record MX punta a un nome senza indirizzo"
+    assert dangling["message"] == (
+        "l'host MX nowhere.dangling.test non esiste (NXDOMAIN): questo record MX è inutilizzabile"
+    )
+    assert dangling["fix"].startswith("Create i record A/AAAA di nowhere.dangling.test")
+    assert unusable["code"] == "no-usable-host"
+    assert unusable["message"].endswith("la posta non può essere consegnata")
+    host = report["hosts"][0]
+    assert host["ipv4"]["status"] == "nxdomain"
+    assert host["ipv4"]["meaning"] == "il nome non esiste (NXDOMAIN)"
+    _, null = mx_json("nullmx.test", "--dns", dns_server, "--lang", "it")
+    assert null["status"] == "null_mx"
+    assert null["meaning"].endswith("il dominio non accetta posta (RFC 7505)")
+    assert null["advice"].startswith("Se il dominio deve ricevere posta")
+
+
+@pytest.mark.parametrize("variable", ["LANG", "LC_ALL", "LANGUAGE"])
+def test_language_from_the_locale(dns_server: str, variable: str) -> None:
+    env = {"NO_COLOR": "1", variable: "it_IT.UTF-8"}
+    done = smtpcheck("mx", "nosuch.test", "--dns", dns_server, env=env)
+    assert done.returncode == 2
+    assert "Il dominio non esiste (NXDOMAIN)." in done.stdout
+    _, report = mx_json("nosuch.test", "--dns", dns_server, env=env)
+    assert (report["lang"], report["meaning"]) == ("it", "il dominio non esiste (NXDOMAIN)")
+    english = smtpcheck("mx", "nosuch.test", "--dns", dns_server, "--lang", "en", env=env)
+    assert "The domain does not exist (NXDOMAIN)." in english.stdout
+
+
+def test_italian_dns_failure_lines(scripted: Any) -> None:
+    import dns.rcode
+
+    server = scripted(dnspeer.rcode_handler(dns.rcode.SERVFAIL))
+    args = ("mx", "example.test", "--dns", server.server, "--timeout", "2", "--lang", "it")
+    done = smtpcheck(*args)
+    assert done.returncode == 3
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(
+        "smtpcheck mx: errore: ricerca MX di example.test fallita: il server DNS ha restituito "
+        "un errore (SERVFAIL)"
+    )
+    out = " ".join(done.stdout.split())
+    assert "Esito: sconosciuto - risoluzione DNS fallita" in out
+    assert "Cosa fare: Risoluzione DNS fallita, riprovare più tardi." in out
+    silent = scripted(dnspeer.silent_handler)
+    done = smtpcheck(
+        "mx", "example.test", "--dns", silent.server, "--timeout", "0.5", "--lang", "it"
+    )
+    assert done.returncode == 3
+    assert "non ha risposto entro il tempo massimo (nessuna risposta entro 0.5 s)" in done.stderr
+    assert "Dettaglio: nessuna risposta entro 0.5 s" in done.stdout
+
+
+def test_italian_address_lookup_failure(scripted: Any) -> None:
+    server = scripted(dnspeer.mx_then_servfail_handler)
+    done = smtpcheck("mx", "broken.test", "--dns", server.server, "--timeout", "2", "--lang", "it")
+    assert done.returncode == 3
+    assert done.stderr == (
+        "smtpcheck mx: errore: la risoluzione degli indirizzi dei server di posta di "
+        "broken.test è fallita (vedere gli avvisi)\n"
+    )
+    out = " ".join(done.stdout.split())
+    assert (
+        "la ricerca del record A di mx.broken.test è fallita: il server DNS non è riuscito" in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["foo..bar"], "errore: dominio 'foo..bar' non valido: contiene un'etichetta vuota"),
+        (["192.0.2.1"], "è un indirizzo IP; indicate un nome di dominio"),
+        (["@example.test"], "manca la parte prima della '@'"),
+        (["example.test", "--dns", "dns.example"], "server DNS 'dns.example' non valido"),
+        (["example.test", "--dns", "127.0.0.1:0"], "la porta deve essere compresa tra 1 e 65535"),
+    ],
+)  # fmt: skip
+def test_italian_usage_errors(args: list[str], message: str) -> None:
+    done = smtpcheck("mx", *args, "--lang", "it")
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert done.stdout == ""
