@@ -178,3 +178,40 @@ def test_the_server_hanging_up_leaves_a_clear_line_and_the_prompt(
     console.type("exit")
     assert console.finish() == 0
     assert "Traceback" not in console.screen
+
+
+def test_tab_completes_verbs_and_inserts_the_header_template_for_bdat(
+    postfix: object, console_pty: Start
+) -> None:
+    marker = uuid.uuid4().hex
+    console = console_pty("127.0.0.1", str(postfix.main_port))  # type: ignore[attr-defined]
+    console.expect("220 mx.example.test")
+    console.keys("EH\t")  # the only verb starting so: completed
+    console.expect("EHLO")  # completion runs in the background: wait, as a person does
+    console.type(" contoso.test")
+    console.expect("250 CHUNKING")
+    console.type("MAIL FROM:<chris@contoso.test>")
+    console.expect("250 2.1.0 Ok")
+    console.type("RCPT TO:<bob@example.test>")
+    console.expect("250 2.1.5 Ok")
+    console.keys("bd\t")
+    console.expect("bdat")
+    console.child.send("\r")
+    console.expect("Message mode (BDAT)")
+    console.keys("\t")  # an empty message: Tab inserts the header template
+    console.type(f"sent with BDAT {marker}")
+    console.type(".")
+    console.expect("bytes queued as")
+    console.type("quit")
+    console.expect("221 2.0.0 Bye")
+    console.type("exit")
+    assert console.finish() == 0
+    assert " -> EHLO contoso.test" in console.screen
+    assert (
+        " -> BDAT " in console.screen and " LAST\n -> From: <chris@contoso.test>" in console.screen
+    )
+    raw = postfix.wait_for_delivery("bob", marker).raw  # type: ignore[attr-defined]
+    assert b"From: <chris@contoso.test>\n" in raw
+    assert b"To: <bob@example.test>\n" in raw
+    assert b"Message-ID: <" in raw
+    assert raw.endswith(f"\n\nsent with BDAT {marker}\n".encode())
