@@ -215,3 +215,21 @@ def test_tab_completes_verbs_and_inserts_the_header_template_for_bdat(
     assert b"To: <bob@example.test>\n" in raw
     assert b"Message-ID: <" in raw
     assert raw.endswith(f"\n\nsent with BDAT {marker}\n".encode())
+
+
+def test_ctrl_c_while_waiting_for_a_silent_server_returns_to_the_prompt(
+    bad_server: Callable[..., object], console_pty: Start
+) -> None:
+    server = bad_server("no-banner")
+    console = console_pty()
+    console.expect(PROMPT)
+    console.type(f"open 127.0.0.1 {server.port}")  # type: ignore[attr-defined]
+    console.expect("Connected to 127.0.0.1")
+    console.child.sendintr()
+    console.expect("Interrupted: the connection is dropped")
+    console.expect(PROMPT)
+    console.type("status")
+    console.expect("not connected")
+    console.child.sendeof()  # Ctrl-D leaves
+    assert console.finish() == 0
+    assert "Traceback" not in console.screen
