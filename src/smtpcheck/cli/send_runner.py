@@ -16,13 +16,21 @@ from typing import IO, Any
 import click
 
 from smtpcheck.cli.send import _default_sender, _parse_timeout, _split_recipients
+from smtpcheck.cli.send_view import SendView, ViewOptions
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.tls import TlsOptions
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.report.live import LiveView
 from smtpcheck.report.model import Report, Status
 from smtpcheck.scenarios.send import run_send
-from smtpcheck.scenarios.send_options import ExitCode, SendOptions, TlsMode, normalise_quit_point
+from smtpcheck.scenarios.send_options import (
+    PROTOCOLS,
+    ExitCode,
+    ProxyOptions,
+    SendOptions,
+    TlsMode,
+    normalise_quit_point,
+)
 
 
 def _usage_error(message: str) -> int:
@@ -30,35 +38,123 @@ def _usage_error(message: str) -> int:
     return int(ExitCode.USAGE)
 
 
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        for part in value.split(","):
+            key, sep, val = part.partition("=")
+            if not sep:
+                raise click.UsageError(f"{option} takes KEY=VALUE, not {part!r}")
+            out[key.strip()] = val.strip()
+    return out
+
+
+def _empty(value: str | None) -> str | None:
+    """swaks: '<>' stands for an empty value."""
+    return "" if value is not None and value.strip() == "<>" else value
+
+
+def _tls_versions(text: str) -> tuple[str | None, str | None]:
+    """`tlsv1_2,tlsv1_3` (allowed) or `no_tlsv1,no_tlsv1_1` (refused) -> (min, max)."""
+    order = ["tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3"]
+    names = [n.strip().lower().replace(".", "_") for n in text.split(",") if n.strip()]
+    names = [n.replace("tlsv1_0", "tlsv1") for n in names]
+    if all(n.startswith("no_") for n in names):
+        allowed = [v for v in order if f"no_{v}" not in names]
+    else:
+        allowed = [v for v in order if v in names]
+        unknown = [n for n in names if n not in order]
+        if unknown:
+            raise click.UsageError(f"--tls-protocol: unknown {', '.join(unknown)}")
+    if not allowed:
+        raise click.UsageError(f"--tls-protocol {text!r} allows no version")
+    return allowed[0], allowed[-1]
+
+
+def _port(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if value.isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    try:
+        return socket.getservbyname(value, "tcp")
+    except OSError:
+        raise click.UsageError(
+            f"--port: {value!r} is neither a port number nor a service"
+        ) from None
+
+
+def _attachments(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """--attach/--attach-type/--attach-name pair up in order, as swaks pairs them."""
+    out: list[dict[str, Any]] = []
+    types, names = list(params["attach_type"]), list(params["attach_name"])
+    for index, source in enumerate(params["attach"]):
+        out.append(
+            {
+                "source": source,
+                "content_type": types[index] if index < len(types) else None,
+                "name": names[index] if index < len(names) else None,
+            }
+        )
+    out += [{"source": s, "inline": True} for s in params["attach_inline"]]
+    extra_types = types[len(params["attach"]) :]
+    for index, source in enumerate(params["attach_body"]):
+        kind = extra_types[index] if index < len(extra_types) else "text/html"
+        out.append({"source": source, "content_type": kind, "body": True})
+    return out
+
+
 def build_options(params: dict[str, Any]) -> SendOptions:
     """Validate and convert; raises click.UsageError with a one-line message."""
+    hello_verb, protocol_auth, protocol_tls = "EHLO", False, None
+    if params["protocol"]:
+        name = params["protocol"].strip().lower()
+        if name not in PROTOCOLS:
+            raise click.UsageError(f"unknown --protocol {params['protocol']!r}")
+        hello_verb, protocol_auth, protocol_tls = PROTOCOLS[name]
     modes = [
         m
         for m, on in (
             (TlsMode.STARTTLS, params["tls_required"]),
             (TlsMode.OPTIONAL, params["tls_optional"]),
+            (TlsMode.OPTIONAL_STRICT, params["tls_optional_strict"]),
             (TlsMode.ON_CONNECT, params["tls_on_connect"]),
         )
         if on
     ]
     if len(modes) > 1:
-        raise click.UsageError("choose one of --tls, --tls-optional and --tls-on-connect")
+        raise click.UsageError(
+            "choose one of --tls, --tls-optional, --tls-optional-strict and --tls-on-connect"
+        )
+    tls_mode = modes[0] if modes else (protocol_tls or TlsMode.NONE)
     if params["ipv4"] and params["ipv6"]:
         raise click.UsageError("-4 and -6 exclude each other")
+    transports = [p for p in ("server", "socket_path", "pipe_command") if params[p]]
+    if len(transports) > 1:
+        raise click.UsageError("--server, --socket and --pipe exclude each other")
     sender = params["sender"]
     if sender is None:
         sender = _default_sender()
     elif sender.strip() == "<>":
         sender = ""
-    try:
-        quit_after = normalise_quit_point(params["quit_after"]) if params["quit_after"] else None
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    points: dict[str, str | None] = {}
+    for key, option in (
+        ("quit_after", "--quit-after"),
+        ("drop_after", "--drop-after"),
+        ("drop_after_send", "--drop-after-send"),
+    ):
+        try:
+            points[key] = normalise_quit_point(params[key], option) if params[key] else None
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     try:
         timeout = _parse_timeout(params["timeout"])
     except click.BadParameter as exc:
         raise click.UsageError(f"--timeout: {exc.message}") from None
     auth = params["auth"]
+    auth_optional = 2 if params["auth_optional_strict"] else 1 if params["auth_optional"] else 0
+    if auth is None and (protocol_auth or auth_optional or params["auth_user"]):
+        auth = "ANY"
     mechanisms: tuple[str, ...] = ()
     if auth and auth.upper() != "ANY":
         mechanisms = tuple(m.strip().upper() for m in auth.split(",") if m.strip())
@@ -67,37 +163,134 @@ def build_options(params: dict[str, Any]) -> SendOptions:
         from smtpcheck.knowledge.i18n import pick_language
 
         lang = pick_language(None)
+    min_version, max_version = params["tls_min_version"], params["tls_max_version"]
+    if params["tls_protocol"]:
+        min_version, max_version = _tls_versions(params["tls_protocol"])
+    local_interface, local_port = params["local_interface"], params["local_port"]
+    if local_interface and local_interface.count(":") == 1 and not local_interface.startswith("["):
+        local_interface, _, port_text = local_interface.partition(":")
+        local_port = _port(port_text)
+    elif local_interface and local_interface.startswith("["):
+        local_interface, _, rest = local_interface[1:].partition("]")
+        local_port = _port(rest.lstrip(":")) if rest.lstrip(":") else local_port
+    xclient = {
+        name: params[f"xclient_{name.replace('-', '_')}"]
+        for name in (
+            "addr",
+            "name",
+            "port",
+            "proto",
+            "helo",
+            "login",
+            "reverse-name",
+            "destaddr",
+            "destport",
+        )
+        if params[f"xclient_{name.replace('-', '_')}"] is not None
+    }
+    proxy = None
+    if params["proxy_version"] or params["proxy_raw"]:
+        raw = None
+        if params["proxy_raw"]:
+            from smtpcheck.protocol.proxy import ProxyHeaderError, parse_raw
+
+            text = params["proxy_raw"]
+            try:
+                if text.startswith("@"):
+                    with open(text[1:], "rb") as handle:
+                        raw = handle.read()
+                else:
+                    raw = parse_raw(text)
+            except (OSError, ProxyHeaderError) as exc:
+                raise click.UsageError(f"--proxy: {exc}") from None
+        proxy = ProxyOptions(
+            version=int(params["proxy_version"] or 1),
+            raw=raw,
+            family=params["proxy_family"],
+            protocol=params["proxy_protocol"],
+            command=params["proxy_command"],
+            source=params["proxy_source"],
+            source_port=params["proxy_source_port"],
+            dest=params["proxy_dest"],
+            dest_port=params["proxy_dest_port"],
+        )
+    verify = params["tls_verify"]
     return SendOptions(
         server=params["server"],
-        port=params["port"],
+        port=_port(params["port"]),
         family=socket.AF_INET if params["ipv4"] else socket.AF_INET6 if params["ipv6"] else 0,
-        local_interface=params["local_interface"],
+        local_interface=local_interface,
+        local_port=local_port,
+        socket_path=params["socket_path"],
+        pipe_command=params["pipe_command"],
         ehlo=params["ehlo"] or socket.gethostname() or "localhost",
+        hello_verb=hello_verb,
         sender=sender,
         recipients=_split_recipients(params["to"]),
-        tls_mode=modes[0] if modes else TlsMode.NONE,
+        cc=_split_recipients(params["cc"]),
+        bcc=_split_recipients(params["bcc"]),
+        tls_mode=tls_mode,
         tls=TlsOptions(
-            verify=params["tls_verify"],
+            verify=False,
             ca_file=params["tls_ca"],
             sni=params["tls_sni"],
-            min_version=params["tls_min_version"],
-            max_version=params["tls_max_version"],
+            min_version=min_version,
+            max_version=max_version,
             client_cert=params["tls_cert"],
             client_key=params["tls_key"],
+            ciphers=params["tls_cipher"],
         ),
-        tls_verify_ca=params["tls_verify"],
-        tls_verify_host=params["tls_verify"],
+        tls_verify_ca=verify or params["tls_verify_ca"],
+        tls_verify_host=verify or params["tls_verify_host"],
+        tls_verify_target=params["tls_verify_target"],
+        tls_get_peer_cert=params["tls_get_peer_cert"],
+        tls_get_peer_chain=params["tls_get_peer_chain"],
         auth=auth is not None,
         auth_mechanisms=mechanisms,
-        auth_user=params["auth_user"],
-        auth_password=params["auth_password"],
+        auth_user=_empty(params["auth_user"]),
+        auth_password=_empty(params["auth_password"]),
+        auth_optional=auth_optional,
+        auth_map=_pairs(params["auth_map"], "--auth-map"),
+        auth_extra=_pairs(params["auth_extra"], "--auth-extra"),
+        auth_plaintext=params["auth_plaintext"],
+        auth_hide_password=params["auth_hide_password"],
         data=params["data"],
         body=params["body"],
         headers=list(params["headers"]),
+        add_headers=list(params["add_headers"]),
+        attachments=_attachments(params),
+        data_fixup=not params["no_data_fixup"],
+        strip_from=not params["no_strip_from"],
         dsn_notify=params["dsn_notify"],
         dsn_ret=params["dsn_ret"],
         dsn_envid=params["dsn_envid"],
-        quit_after=quit_after,
+        dsn_orcpt=params["dsn_orcpt"],
+        pipeline=params["pipeline"],
+        prdr=params["prdr"],
+        chunking=params["chunking"] or params["binarymime"],
+        chunk_size=params["chunk_size"],
+        binarymime=params["binarymime"],
+        eight_bit=params["eight_bit"],
+        declare_size=params["declare_size"],
+        smtputf8=params["smtputf8"],
+        xclient=xclient,
+        xclient_raw=list(params["xclient_raw"]),
+        xclient_optional=2
+        if params["xclient_optional_strict"]
+        else 1
+        if params["xclient_optional"]
+        else 0,
+        xclient_before_starttls=params["xclient_before_starttls"],
+        xclient_no_verify=params["xclient_no_verify"],
+        xforward=_pairs(params["xforward"], "--xforward"),
+        proxy=proxy,
+        quit_after=points["quit_after"],
+        drop_after=points["drop_after"],
+        drop_after_send=points["drop_after_send"],
+        count=params["count"],
+        dkim_key=params["dkim_key"],
+        dkim_selector=params["dkim_selector"],
+        dkim_domain=params["dkim_domain"],
         timeout=timeout,
         dns=params["dns"],
         show_secrets=params["show_secrets"],
@@ -144,15 +337,68 @@ def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") 
     stream.write(f"\n{colour_code}{report.verdict}{reset} ({exit_text})\n")
 
 
+def _view_options(params: dict[str, Any]) -> ViewOptions:
+    silent = int(params["silent"]) if params["silent"] else 0
+    if params["silent"] and not str(params["silent"]).isdigit():
+        raise click.UsageError("--silent takes 1, 2 or 3")
+    no_hints = params["no_hints"]
+    return ViewOptions(
+        silent=silent,
+        hide_send=params["hide_send"] or params["hide_all"],
+        hide_receive=params["hide_receive"] or params["hide_all"],
+        hide_info=params["hide_informational"] or params["hide_all"],
+        suppress_data=params["suppress_data"],
+        raw=params["show_raw_text"],
+        time_lapse=params["show_time_lapse"],
+        no_info_hints=params["no_info_hints"] or no_hints,
+        no_send_hints=params["no_send_hints"] or no_hints,
+        no_receive_hints=params["no_receive_hints"] or no_hints,
+        explain=not params["no_explain"],
+    )
+
+
+def _open(path: str) -> IO[str]:
+    if path in ("&STDOUT", "-"):
+        return sys.stdout
+    if path == "&STDERR":
+        return sys.stderr
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def run(params: dict[str, Any]) -> int:
     try:
         options = build_options(params)
+        view_options = _view_options(params)
+        if params["dump"]:
+            from smtpcheck.cli.send_args import dump_options
+
+            text = dump_options(params, params["show_secrets"])
+            if not params["dump_as_body"]:
+                sys.stdout.write(text)
+                return 0
+            options.body = text
+        if not options.all_recipients:
+            if not sys.stdin.isatty():
+                raise click.UsageError("no recipient: give --to ADDRESS")
+            options.recipients = _split_recipients((click.prompt("To", err=True),))
         _ask_secrets(options)
+        # Errors stay in the transcript on standard output (so a saved transcript is
+        # whole); --output-file-stderr sends them elsewhere, as swaks' STDERR does.
+        out: IO[str] = sys.stdout
+        err: IO[str] = sys.stdout
+        if params["output_file"]:
+            out = err = _open(params["output_file"])
+        if params["output_file_stdout"]:
+            out = _open(params["output_file_stdout"])
+        if params["output_file_stderr"]:
+            err = _open(params["output_file_stderr"])
     except click.UsageError as exc:
         return _usage_error(exc.message)
     except (click.Abort, EOFError):
         return _usage_error("aborted")
-    transcript = Transcript()
     as_json = params["output"] == "json"
     log_handle = None
     if params["log_file"]:
@@ -160,24 +406,33 @@ def run(params: dict[str, Any]) -> int:
             log_handle = open(params["log_file"], "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             return _usage_error(f"cannot write {params['log_file']}: {exc.strerror}")
-        transcript.add_listener(
-            LiveView(log_handle, colour=False, show_time=True, explain=not params["no_explain"])
-        )
-    view = None
-    if not as_json:
-        view = LiveView(sys.stdout, show_time=params["show_time"], explain=not params["no_explain"])
-        transcript.add_listener(view)
+    code = 0
     try:
-        report = asyncio.run(run_send(options, transcript))
-    except KeyboardInterrupt:
-        click.echo("*** interrupted", err=True)
-        return 130
+        for _ in range(params["repeat"]):
+            transcript = Transcript()
+            if log_handle is not None:
+                transcript.add_listener(
+                    LiveView(log_handle, colour=False, show_time=True, explain=view_options.explain)
+                )
+            view = None
+            if not as_json:
+                view = SendView(out, err, view_options)
+                transcript.add_listener(view)
+            try:
+                report = asyncio.run(run_send(options, transcript))
+            except KeyboardInterrupt:
+                click.echo("*** interrupted", err=True)
+                return 130
+            if as_json:
+                out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+            elif view_options.silent == 0 and not view_options.hide_all_output:
+                assert view is not None
+                render_end(report, out, view.colour, options.lang)
+            code = code or report.exit_code
     finally:
         if log_handle is not None:
             log_handle.close()
-    if as_json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        assert view is not None
-        render_end(report, sys.stdout, view.colour, options.lang)
-    return report.exit_code
+        for stream in (out, err):
+            if stream not in (sys.stdout, sys.stderr):
+                stream.close()
+    return code
