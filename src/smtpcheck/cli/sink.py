@@ -126,6 +126,21 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
 @click.option("--show-secrets", is_flag=True, help="Keep AUTH payloads in transcripts.")
 @click.option("--json", "as_json", is_flag=True, help="Live events as JSON lines.")
 @click.option("--quiet", is_flag=True, help="No live lines.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes sharing the port (SO_REUSEPORT) and the store.",
+)
+@click.option(
+    "--loop",
+    "event_loop",
+    type=click.Choice(["auto", "asyncio", "uvloop"]),
+    default="auto",
+    show_default=True,
+    help="Event loop; auto uses uvloop when it is installed.",
+)
 @click.pass_context
 def sink(ctx: click.Context, **options: Any) -> None:
     """Run a local capture SMTP server that keeps every message and never relays.
@@ -199,6 +214,8 @@ def build_config(options: dict[str, Any]) -> SinkConfig:
         transcript_dir=options["transcript_dir"],
         show_secrets=options["show_secrets"],
         live=not options["quiet"],
+        event_loop=options["event_loop"],
+        workers=options["workers"],
     )
     if options["hostname"]:
         config.hostname = options["hostname"]

@@ -1,11 +1,11 @@
 """Group commit: one writer thread makes batches of messages durable together.
 
-Sessions `submit` an envelope and await the returned future; the writer thread takes
-everything queued since its last batch, writes it with `Store.write_batch` (one
-directory fsync and one index commit per batch) and then resolves all the futures
-with a single wake-up of the event loop. A session sends its final 250 only after its
-future resolved, so nothing acknowledged is ever lost, yet concurrent sessions share
-the cost of the fsyncs.
+Sessions `submit` an envelope with a callback; the writer thread takes everything
+queued since its last batch (messages and finished sessions' records), writes it with
+`Store.write_batch` (one syncfs or directory fsync and one index commit per batch) and
+then runs all the batch's callbacks with a single wake-up of the event loop. A session
+sends its final 250 only from its callback, so nothing acknowledged is ever lost, yet
+concurrent sessions share the cost of the fsyncs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from smtpcheck.sink.store import Envelope, SessionRecord, Store
 
 _STOP = object()
+Done = Callable[[BaseException | None], None]
 
 
 class GroupCommitter:
@@ -37,11 +38,10 @@ class GroupCommitter:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, envelope: Envelope) -> asyncio.Future[None]:
-        """Queue a message; the future resolves once it is durable (or fails)."""
-        future: asyncio.Future[None] = self.loop.create_future()
-        self._queue.put((envelope, future))
-        return future
+    def submit(self, envelope: Envelope, done: Done) -> None:
+        """Queue a message; `done(None)` runs on the loop once it is durable, else
+        `done(error)`."""
+        self._queue.put((envelope, done))
 
     def record_session(self, record: SessionRecord) -> None:
         """Queue a finished session's record (not awaited: nothing is acknowledged)."""
@@ -62,7 +62,7 @@ class GroupCommitter:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            messages: list[tuple[Envelope, asyncio.Future[None]]] = []
+            messages: list[tuple[Envelope, Done]] = []
             sessions: list[SessionRecord] = []
             for item in items:
                 if item is _STOP:
@@ -73,29 +73,23 @@ class GroupCommitter:
                     messages.append(item)
             error: BaseException | None = None
             try:
-                self.store.write_batch([env for env, _ in messages])
+                self.store.write_batch([env for env, _ in messages], sessions)
             except BaseException as exc:  # reported to every waiting session as a 451
                 error = exc
-            if sessions:
-                # Session records are informative; losing one loses no mail.
-                with contextlib.suppress(Exception):
-                    self.store.record_sessions(sessions)
+                if sessions:
+                    # Session records are informative; losing one loses no mail.
+                    with contextlib.suppress(Exception):
+                        self.store.record_sessions(sessions)
             self.batches += 1
             self.committed += len(messages) if error is None else 0
             if messages:
-                futures = [future for _, future in messages]
-                self._resolve_soon(futures, error)
+                self._resolve_soon([done for _, done in messages], error)
 
-    def _resolve_soon(self, futures: list[asyncio.Future[None]], error: BaseException | None):
+    def _resolve_soon(self, callbacks: list[Done], error: BaseException | None) -> None:
         def resolve() -> None:
-            for future in futures:
-                if future.done():
-                    continue
-                if error is None:
-                    future.set_result(None)
-                else:
-                    future.set_exception(error)
+            for done in callbacks:
+                with contextlib.suppress(Exception):  # a session's bug is its own
+                    done(error)
 
-        call: Callable[[], None] = resolve
         with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
-            self.loop.call_soon_threadsafe(call)
+            self.loop.call_soon_threadsafe(resolve)

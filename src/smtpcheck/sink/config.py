@@ -100,6 +100,8 @@ class SinkConfig:
     transcript_dir: Path | None = None  # byte-exact session transcripts when set
     live: bool = False  # print a line per session and per message on stderr
     show_secrets: bool = False  # AUTH payloads in transcripts (redacted by default)
+    event_loop: str = "auto"  # auto (uvloop when installed) | asyncio | uvloop
+    workers: int = 1  # processes sharing the port (SO_REUSEPORT) and the store
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work together."""

@@ -45,6 +45,13 @@ class MessageHandlers:
     say: Any
     send_text: Any
     fields: Any
+    pump: Any
+    fail_internal: Any
+    run_async: Any
+    loop: Any
+    last_activity: float
+    busy: bool
+    closed: bool
 
     def on_data(self, event: ClientCommand) -> Pending:
         if not self.recipients:
@@ -70,9 +77,15 @@ class MessageHandlers:
         rule = self.rules.find("EOD", self.recipients, self.mail_from) if self.rules.rules else None
         if rule is not None and rule.reply is not None and rule.reply[0] >= 400:
             return self.apply_rule(rule, "", self.reset_transaction)
-        return self.store_message(rule)
+        self.store_message(rule)
+        return None
 
-    async def store_message(self, rule: Rule | None) -> None:
+    def store_message(self, rule: Rule | None) -> None:
+        """Hand the message to the group committer; answer once it is durable.
+
+        No task per message (hot path): the session is `busy` until the committer's
+        callback runs on the loop, which sends the 250 and resumes the session.
+        """
         data = b"".join(self.chunks)
         protocol = (
             ("LMTP" if self.config.lmtp else "ESMTP")
@@ -95,46 +108,66 @@ class MessageHandlers:
             anomalies=list(self.tx_anomalies),
             hostname=self.config.hostname,
         )
+        self.busy = True
+        self.server.committer.submit(envelope, lambda error: self._stored(envelope, rule, error))
+
+    def _stored(self, envelope: Envelope, rule: Rule | None, error: BaseException | None) -> None:
+        """The committer's answer (on the loop): durable, or `error`."""
         try:
-            await self.server.committer.submit(envelope)
-        except Exception as exc:
+            self._answer_stored(envelope, rule, error)
+        except Exception as exc:  # a bug here must not leave the session hanging
+            self.fail_internal(exc)
+
+    def _answer_stored(
+        self, envelope: Envelope, rule: Rule | None, error: BaseException | None
+    ) -> None:
+        if self.closed:
+            return  # the client left: stored anyway, nobody to tell
+        self.busy = False
+        self.last_activity = self.loop.time()
+        recipients = self.recipients
+        self.reset_transaction()
+        if error is not None:
             self.server.emit(
                 {
                     "event": "error",
                     "session": self.id,
                     "client": self.client,
-                    "detail": f"cannot store message: {exc}",
+                    "detail": f"cannot store message: {error}",
                 }
             )
             self.say("storage_failed")
-            self.reset_transaction()
+            self.pump()
             return
         self.messages += 1
-        self.server.emit(
-            {
-                "event": "message",
-                "session": self.id,
-                "client": self.client,
-                "id": envelope.id,
-                "mail_from": envelope.mail_from,
-                "recipients": envelope.recipients,
-                "size": len(data),
-                "subject": _subject(data),
-                "anomalies": envelope.anomalies,
-            }
-        )
-        fields = self.fields(id=envelope.id, size=len(data))
-        recipients = list(self.recipients)
-        self.reset_transaction()
+        size = len(envelope.data)
+        if self.server.on_event is not None:
+            self.server.emit(
+                {
+                    "event": "message",
+                    "session": self.id,
+                    "client": self.client,
+                    "id": envelope.id,
+                    "mail_from": envelope.mail_from,
+                    "recipients": envelope.recipients,
+                    "size": size,
+                    "subject": _subject(envelope.data),
+                    "anomalies": envelope.anomalies,
+                }
+            )
+        fields = self.fields(id=envelope.id, size=size)
         if self.config.lmtp:
             for rcpt in recipients:
-                self.send_text(self.persona.reply("lmtp_rcpt_ok", fields, rcpt=rcpt))
+                self.send_text(self.persona.reply("lmtp_rcpt_ok", fields, rcpt=rcpt), False)
+        elif rule is not None:
+            self.run_async(self._apply_eod_rule(rule, self.persona.reply("eod_ok", fields)))
             return
-        text = self.persona.reply("eod_ok", fields)
-        if rule is not None:
-            await self.apply_rule(rule, text, None)
         else:
-            self.send_text(text)
+            self.send_text(self.persona.reply("eod_ok", fields), False)
+        self.pump()
+
+    async def _apply_eod_rule(self, rule: Rule, text: str) -> None:
+        await self.apply_rule(rule, text, None)
 
 
 def _message_id() -> str:

@@ -33,6 +33,8 @@ from smtpcheck.sink.personas import exchange_date
 from smtpcheck.sink.rules import Rule, parse_reply
 
 Pending = Coroutine[Any, Any, None] | None
+_HANDLER_NAMES: dict[str, str] = {}
+_ADVERTISED: dict[str, frozenset[str]] = {}
 BODY_VALUES = {"7BIT", "8BITMIME"}
 
 
@@ -84,14 +86,8 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         return self.conn.state in (ServerState.DATA, ServerState.BDAT)
 
     def fields(self, **extra: Any) -> dict[str, Any]:
-        base = {
-            "hostname": self.config.hostname,
-            "client_ip": self.client_ip,
-            "helo": self.helo,
-            "size": self.size,
-        }
-        base.update(extra)
-        return _LazyFields(base)
+        """Template fields, each computed only when a template uses it (hot path)."""
+        return _LazyFields(self, extra)
 
     def ehlo_keywords(self) -> list[str]:
         words = []
@@ -107,7 +103,11 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         return words
 
     def advertised_keywords(self) -> frozenset[str]:
-        return frozenset(k.split()[0].upper() for k in self.persona.keywords)
+        keywords: frozenset[str] | None = _ADVERTISED.get(self.persona.name)
+        if keywords is None:
+            keywords = frozenset(k.split()[0].upper() for k in self.persona.keywords)
+            _ADVERTISED[self.persona.name] = keywords
+        return keywords
 
     # -- dispatch ------------------------------------------------------------------
     def handle(self, event: object) -> Pending:
@@ -122,10 +122,16 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         if isinstance(event, ClientCommand):
             for anomaly in event.anomalies:
                 self.note(anomaly)
-            handler = getattr(self, f"on_{event.verb.lower()}", None) if event.verb else None
-            if not event.verb:
+            verb = event.verb
+            if not verb:
                 self.bad_command("line_too_long")
                 return None
+            name = _HANDLER_NAMES.get(verb)
+            if name is None:
+                name = _HANDLER_NAMES[verb] = f"on_{verb.lower()}"
+                if len(_HANDLER_NAMES) > 256:  # verbs come from clients: stay bounded
+                    _HANDLER_NAMES.clear()
+            handler = getattr(self, name, None)
             if handler is None:
                 self.bad_command("unknown")
                 return None
@@ -314,11 +320,25 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
 
 
 class _LazyFields(dict[str, Any]):
-    """Template fields; the costly ones (date, uuid, internal_id) made only when used."""
+    """Template fields of a session, made only when a template uses them (date, uuid...)."""
+
+    def __init__(self, session: Any, extra: dict[str, Any]) -> None:
+        super().__init__(extra)
+        self.session = session
 
     def __missing__(self, key: str) -> Any:
-        if key == "date":
-            value: Any = exchange_date(time.time())
+        session = self.session
+        value: Any
+        if key == "hostname":
+            value = session.config.hostname
+        elif key == "client_ip":
+            value = session.client_ip
+        elif key == "helo":
+            value = session.helo
+        elif key == "size":
+            value = session.size
+        elif key == "date":
+            value = exchange_date(time.time())
         elif key == "uuid":
             value = str(uuid.uuid4())
         elif key == "internal_id":

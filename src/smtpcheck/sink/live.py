@@ -17,6 +17,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from smtpcheck.sink.config import SinkConfig
@@ -55,13 +56,76 @@ def render(event: dict[str, Any]) -> str | None:
     return None
 
 
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop to run on: uvloop when installed (`auto`) or asked for, else asyncio.
+
+    uvloop is optional (never a dependency); it roughly halves the per-reply overhead.
+    """
+    if name == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if name == "uvloop":
+            raise RuntimeError("--loop uvloop: uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def serve_forever(config: SinkConfig, as_json: bool = False, quiet: bool = False) -> int:
     """Run the sink in the foreground; returns the exit status."""
+    if config.workers > 1:
+        return serve_workers(config, as_json, quiet)
+    return _serve(config, as_json, quiet)
+
+
+def serve_workers(config: SinkConfig, as_json: bool, quiet: bool) -> int:
+    """`--workers N`: N processes accept on one port (SO_REUSEPORT), share one store.
+
+    Each worker has its own group committer; the Maildir names and message ids carry the
+    worker number, and SQLite (WAL, busy timeout) serialises the index writers.
+    """
+    import os
+    import socket
+
+    from smtpcheck.sink.store import Store
+
+    if config.port == 0:
+        with socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET) as probe:
+            probe.bind((config.host, 0))
+            config.port = probe.getsockname()[1]
+    Store(config.store_dir, durable=config.durable).open().close()  # schema, before the race
+    children: list[int] = []
+    for worker in range(1, config.workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve, then leave without running the parent's cleanup
+            status = 1
+            try:
+                status = _serve(config, as_json, quiet, worker)
+            finally:
+                os._exit(status)
+        children.append(pid)
+    try:
+        status = _serve(config, as_json, quiet, 0)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    return status
+
+
+def _serve(config: SinkConfig, as_json: bool, quiet: bool, worker: int = 0) -> int:
+    from smtpcheck.sink import session
     from smtpcheck.sink.server import SinkServer
 
+    if config.workers > 1:
+        session.set_worker(worker)
+
     def show(event: dict[str, Any]) -> None:
-        if quiet and event.get("event") != "listening":
-            return
         line = json.dumps(event) if as_json else render(event)
         if line is not None:
             print(line, flush=True)
@@ -73,7 +137,15 @@ def serve_forever(config: SinkConfig, as_json: bool = False, quiet: bool = False
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
         try:
-            server = await SinkServer(config, show).start()
+            # Quiet: no listener at all, so sessions build no event (hot path).
+            listener = None if quiet else show
+            if worker and not quiet:  # one "listening" line, from worker 0
+
+                def listener(event: dict[str, Any]) -> None:
+                    if event.get("event") != "listening":
+                        show(event)
+
+            server = await SinkServer(config, listener).start()
         except OSError as exc:
             print(
                 f"smtpcheck sink: cannot listen on {config.host}:{config.port}: "
@@ -81,6 +153,8 @@ def serve_forever(config: SinkConfig, as_json: bool = False, quiet: bool = False
                 file=sys.stderr,
             )
             return 1
+        if quiet and worker == 0:
+            show(server.listening_event())
         try:
             await stop.wait()
         finally:
@@ -88,7 +162,8 @@ def serve_forever(config: SinkConfig, as_json: bool = False, quiet: bool = False
         return 0
 
     try:
-        return asyncio.run(main())
+        with asyncio.Runner(loop_factory=loop_factory(config.event_loop)) as runner:
+            return runner.run(main())
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last resort: one line, never a traceback

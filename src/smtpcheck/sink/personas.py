@@ -87,7 +87,7 @@ class Persona:
         template = self.replies.get(key) or DEFAULT_REPLIES[key]
         if "{" not in template:
             return template
-        return template.format_map(_Defaulting(fields or {}, extra))
+        return template.format_map(_Defaulting(fields if fields is not None else {}, extra))
 
 
 class _Defaulting(dict[str, Any]):

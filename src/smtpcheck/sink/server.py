@@ -46,6 +46,7 @@ class SinkServer:
         self.committer: GroupCommitter | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._tick: asyncio.TimerHandle | None = None
 
     async def start(self) -> SinkServer:
         """Open the store, prepare TLS, and start listening."""
@@ -66,6 +67,7 @@ class SinkServer:
                 self.config.port,
                 backlog=1024,
                 reuse_address=True,
+                reuse_port=self.config.workers > 1 or None,
             )
             self._servers.append(server)
             self.port = server.sockets[0].getsockname()[1]
@@ -77,6 +79,7 @@ class SinkServer:
                     ssl=self.tls_context,
                     backlog=1024,
                     reuse_address=True,
+                    reuse_port=self.config.workers > 1 or None,
                     ssl_handshake_timeout=self.config.limits.command_timeout,
                 )
                 self._servers.append(tls_server)
@@ -84,15 +87,8 @@ class SinkServer:
         except BaseException:
             await self.close()
             raise
-        self.emit(
-            {
-                "event": "listening",
-                "host": self.config.host,
-                "port": self.port,
-                "tls_port": self.tls_port,
-                "store": str(self.config.store_dir),
-            }
-        )
+        self._schedule_tick()
+        self.emit(self.listening_event())
         return self
 
     def _make_tls_context(self) -> ssl.SSLContext:
@@ -108,6 +104,29 @@ class SinkServer:
         """The certificate clients should trust (for `cafile=`)."""
         return str(self.config.tls_cert or self.config.cert_dir / "cert.pem")
 
+    def listening_event(self) -> dict[str, Any]:
+        return {
+            "event": "listening",
+            "host": self.config.host,
+            "port": self.port,
+            "tls_port": self.tls_port,
+            "store": str(self.config.store_dir),
+        }
+
+    def _schedule_tick(self) -> None:
+        """One timer checks every session's timeouts (not one timer per connection)."""
+        limits = self.config.limits
+        tick = max(0.05, min(1.0, min(limits.idle_timeout, limits.command_timeout) / 4))
+        assert self.loop is not None
+        self._tick = self.loop.call_later(tick, self._check_timeouts)
+
+    def _check_timeouts(self) -> None:
+        assert self.loop is not None
+        now = self.loop.time()
+        for session in list(self.sessions):
+            session.check_timeouts(now)
+        self._schedule_tick()
+
     def emit(self, event: dict[str, Any]) -> None:
         """Tell the listener (live terminal view, tests) what happened; never raise."""
         if self.on_event is not None:
@@ -116,6 +135,9 @@ class SinkServer:
 
     async def close(self) -> None:
         """Stop listening, close sessions with 421, flush the committer."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
         for server in self._servers:
             server.close()
         for session in list(self.sessions):

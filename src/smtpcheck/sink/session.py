@@ -31,9 +31,18 @@ _counter = itertools.count()
 _REPLY_CACHE: dict[str, Reply] = {}
 
 
+_worker_suffix = ""
+
+
+def set_worker(number: int) -> None:
+    """In a `--workers` process: ids end with the worker's number (unique across them)."""
+    global _worker_suffix
+    _worker_suffix = f"{number:02X}"
+
+
 def new_id() -> str:
     """A short id, sortable by time: milliseconds and a counter, in hex (like Postfix)."""
-    return f"{int(time.time() * 1000):011X}{next(_counter) % 4096:03X}"
+    return f"{int(time.time() * 1000):011X}{next(_counter) % 4096:03X}{_worker_suffix}"
 
 
 class SinkSession(CommandHandlers, asyncio.Protocol):
@@ -46,7 +55,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.rules = server.config.rules
         self.implicit_tls = implicit_tls
         self.id = new_id()
-        self.loop = asyncio.get_running_loop()
+        self.loop = server.loop or asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.conn = ServerConnection(
             advertised=self.advertised_keywords(),
@@ -65,7 +74,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.closed = False
         self.paused = False
         self.task: asyncio.Task[None] | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.out: list[bytes] | None = None  # replies gathered while pumping
         self.last_activity = self.loop.time()
         self.partial_since: float | None = None
         self.transcript: Any = None
@@ -73,8 +82,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
 
     # -- connection lifecycle ------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.client_ip = str(peer[0])
         self.client = f"[{peer[0]}]:{peer[1]}" if ":" in str(peer[0]) else f"{peer[0]}:{peer[1]}"
@@ -86,8 +94,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
 
             path = self.config.transcript_dir / f"{self.id}.jsonl"
             self.transcript = Transcript(path, self.started, self.config.show_secrets)
-        self.server.emit({"event": "connect", "session": self.id, "client": self.client})
-        self.schedule_timer()
+        if self.server.on_event is not None:
+            self.server.emit({"event": "connect", "session": self.id, "client": self.client})
         if len(self.server.sessions) > self.config.limits.max_connections:
             self.say("too_many_connections")
             self.close()
@@ -144,8 +152,6 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
         if self.task is not None and not self.task.done():
             self.task.cancel()
         self.closed = True
@@ -175,21 +181,23 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         )
         if self.server.committer is not None:
             self.server.committer.record_session(record)
-        self.server.emit(
-            {
-                "event": "close",
-                "session": self.id,
-                "client": self.client,
-                "messages": self.messages,
-                "duration": time.time() - self.started,
-                "tls": self.tls,
-                "auth": self.auth,
-                "anomalies": self.anomalies,
-            }
-        )
+        if self.server.on_event is not None:
+            self.server.emit(
+                {
+                    "event": "close",
+                    "session": self.id,
+                    "client": self.client,
+                    "messages": self.messages,
+                    "duration": time.time() - self.started,
+                    "tls": self.tls,
+                    "auth": self.auth,
+                    "anomalies": self.anomalies,
+                }
+            )
 
     def close(self) -> None:
         """Close after what was written is flushed."""
+        self.flush()
         self.closed = True
         if self.transport is not None:
             self.transport.close()
@@ -203,28 +211,50 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
 
     # -- the event loop of the session ----------------------------------------------
     def pump(self) -> None:
-        """Handle events until the core needs data or a reply must wait."""
-        while not self.busy and not self.closed:
-            try:
-                event = self.conn.next_event()
-            except ProtocolError as exc:
-                self.fail_protocol(exc)
-                return
-            if event is NEED_DATA:
-                break
-            if event is CONNECTION_CLOSED:
-                self.close()
-                break
-            try:
-                pending = self.handle(event)
-            except Exception as exc:  # a bug here must not take the server down
-                self.fail_internal(exc)
-                return
-            if pending is not None:
-                self.run_async(pending)
+        """Handle events until the core needs data or a reply must wait.
+
+        Replies made meanwhile are gathered and written at once (one send for a
+        pipelined group); `close` and `flush` write them out earlier when needed.
+        """
+        if self.out is not None:  # re-entered (a reply callback while pumping)
+            return
+        self.out = []
+        conn, handle = self.conn, self.handle
+        try:
+            while not self.busy and not self.closed:
+                try:
+                    event = conn.next_event()
+                except ProtocolError as exc:
+                    self.fail_protocol(exc)
+                    return
+                if event is NEED_DATA:
+                    break
+                if event is CONNECTION_CLOSED:
+                    self.close()
+                    break
+                try:
+                    pending = handle(event)
+                except Exception as exc:  # a bug here must not take the server down
+                    self.fail_internal(exc)
+                    return
+                if pending is not None:
+                    self.run_async(pending)
+        finally:
+            self.flush()
+            self.out = None
         if not self.busy and self.paused and self.transport is not None and not self.closed:
             self.paused = False
             self.transport.resume_reading()
+
+    def flush(self) -> None:
+        """Write the replies gathered by `pump`."""
+        out = self.out
+        if out:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(data)
 
     def run_async(self, coro: Coroutine[Any, Any, None]) -> None:
         self.busy = True
@@ -250,27 +280,30 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
 
     def send_event(self, reply: Reply) -> bytes:
         wire = self.conn.send(reply)
-        if self.transport is not None and not self.transport.is_closing():
+        if self.out is not None:
+            self.out.append(wire)
+        elif self.transport is not None and not self.transport.is_closing():
             self.transport.write(wire)
         if self.transcript is not None:
             self.record("S", wire)
         return wire
 
-    def send_text(self, text: str) -> int:
+    def send_text(self, text: str, cache: bool = True) -> int:
         """Send a `"CODE text\\nline2"` reply; returns the code.
 
-        Parsed replies are cached per text: most replies repeat (hot in the benchmark).
+        Parsed replies are cached per text: most replies repeat (hot in the benchmark);
+        `cache=False` for a text made once (it carries a message id).
         """
-        cache = _REPLY_CACHE
-        reply = cache.get(text)
+        reply = _REPLY_CACHE.get(text)
         if reply is None:
             from smtpcheck.sink.rules import parse_reply
 
             code, lines = parse_reply(text)
             reply = Reply.build(code, *lines)
-            if len(cache) > 4096:
-                cache.clear()
-            cache[text] = reply
+            if cache:
+                if len(_REPLY_CACHE) > 4096:
+                    _REPLY_CACHE.clear()
+                _REPLY_CACHE[text] = reply
         self.send_event(reply)
         return reply.code
 
@@ -310,24 +343,17 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.server.emit({"event": "anomaly", "session": self.id, "client": self.client, **item})
 
     # -- timeouts ------------------------------------------------------------------
-    def schedule_timer(self) -> None:
-        limits = self.config.limits
-        tick = max(0.05, min(1.0, min(limits.idle_timeout, limits.command_timeout) / 4))
-        self.timer = self.loop.call_later(tick, self.check_timeouts)
-
-    def check_timeouts(self) -> None:
-        if self.closed:
+    def check_timeouts(self, now: float) -> None:
+        """Called by the server's periodic tick (one timer for all sessions)."""
+        if self.closed or self.busy:
             return
-        now, limits = self.loop.time(), self.config.limits
-        if not self.busy:
-            idle = now - self.last_activity > limits.idle_timeout
-            slow = self.partial_since is not None and (
-                now - self.partial_since > limits.command_timeout
-            )
-            if idle or slow:
-                self.note(Anomaly("timeout", "idle" if idle else "command not completed"))
-                with contextlib.suppress(Exception):
-                    self.say("timeout")
-                self.close()
-                return
-        self.schedule_timer()
+        limits = self.config.limits
+        idle = now - self.last_activity > limits.idle_timeout
+        slow = self.partial_since is not None and (
+            now - self.partial_since > limits.command_timeout
+        )
+        if idle or slow:
+            self.note(Anomaly("timeout", "idle" if idle else "command not completed"))
+            with contextlib.suppress(Exception):
+                self.say("timeout")
+            self.close()

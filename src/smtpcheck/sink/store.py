@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 
 MAX_INDEXED_HEADERS = 200
+INSERT_MESSAGE = (
+    "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+INSERT_SESSION = "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)"
+_INDEXED_FIELDS = frozenset({"subject", "from", "to", "message-id"})
 
 
 @dataclass
@@ -229,30 +234,41 @@ class Store:
         return end + 2 if end >= 0 else 0
 
     # -- writing -------------------------------------------------------------------
-    def write_batch(self, envelopes: Sequence[Envelope]) -> None:
-        """Make every envelope durable (file, directory, index) before returning."""
+    def write_batch(
+        self, envelopes: Sequence[Envelope], sessions: Sequence[SessionRecord] = ()
+    ) -> None:
+        """Make every envelope durable (file, directory, index) before returning.
+
+        Finished sessions' records go into the same index transaction (one commit).
+        """
         if not envelopes:
+            if sessions:
+                self.record_sessions(sessions)
             return
         with self._lock:
-            placed: list[tuple[Envelope, str, int]] = []
+            tmp_dir, new_dir = f"{self.maildir}/tmp/", f"{self.maildir}/new/"
+            fsync_each = self.durable and _SYNCFS is None
+            rows = []
             for env in envelopes:
                 trace = trace_headers(env)
                 name = f"{int(env.received_at)}.{env.id}.{env.hostname.replace('/', '_')}"
-                tmp_path = self.maildir / "tmp" / name
+                tmp_path = tmp_dir + name
                 fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 try:
-                    os.write(fd, trace)
-                    view = memoryview(env.data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    if self.durable and _SYNCFS is None:
+                    written = os.write(fd, trace + env.data)
+                    if written < len(trace) + len(env.data):
+                        view = memoryview(trace + env.data)[written:]
+                        while view:
+                            view = view[os.write(fd, view) :]
+                    if fsync_each:
                         os.fsync(fd)
                 finally:
                     os.close(fd)
-                os.rename(tmp_path, self.maildir / "new" / name)
-                placed.append((env, f"new/{name}", len(trace)))
-            for env, rel, trace_len in placed:
-                self._insert(env, rel, trace_len)
+                os.rename(tmp_path, new_dir + name)
+                rows.append(self._message_row(env, f"new/{name}", len(trace)))
+            self.db.executemany(INSERT_MESSAGE, rows)
+            if sessions:
+                self.db.executemany(INSERT_SESSION, [_session_row(s) for s in sessions])
             self.db.commit()
             if self.durable:
                 self._barrier()
@@ -277,57 +293,45 @@ class Store:
             _fsync_dir(self.maildir / "new")
 
     def _insert(self, env: Envelope, rel: str, trace_len: int) -> None:
+        self.db.execute(INSERT_MESSAGE, self._message_row(env, rel, trace_len))
+
+    @staticmethod
+    def _message_row(env: Envelope, rel: str, trace_len: int) -> tuple[Any, ...]:
         fields = parse_headers(env.data)
-
-        def first(name: str) -> str | None:
-            return next((v for k, v in fields if k.lower() == name), None)
-
-        self.db.execute(
-            "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                env.id,
-                env.received_at,
-                env.mail_from,
-                json.dumps(env.recipients),
-                json.dumps(env.mail_params),
-                json.dumps(env.rcpt_params),
-                first("subject"),
-                first("from"),
-                first("to"),
-                first("message-id"),
-                json.dumps(fields),
-                len(env.data),
-                trace_len,
-                rel,
-                env.client,
-                env.helo,
-                env.protocol,
-                _json_or_none(env.tls),
-                _json_or_none(env.auth),
-                env.session_id,
-                json.dumps(env.anomalies),
-            ),
+        first: dict[str, str] = {}
+        for name, value in fields:
+            key = name.lower()
+            if key in _INDEXED_FIELDS and key not in first:
+                first[key] = value
+        dumps = json.dumps
+        return (
+            env.id,
+            env.received_at,
+            env.mail_from,
+            dumps(env.recipients),
+            dumps(env.mail_params),
+            dumps(env.rcpt_params),
+            first.get("subject"),
+            first.get("from"),
+            first.get("to"),
+            first.get("message-id"),
+            dumps(fields),
+            len(env.data),
+            trace_len,
+            rel,
+            env.client,
+            env.helo,
+            env.protocol,
+            _json_or_none(env.tls),
+            _json_or_none(env.auth),
+            env.session_id,
+            dumps(env.anomalies),
         )
 
     def record_sessions(self, sessions: Iterable[SessionRecord]) -> None:
         """Index finished sessions (their anomalies, TLS and AUTH facts)."""
         with self._lock:
-            for s in sessions:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        s.id,
-                        s.started_at,
-                        s.ended_at,
-                        s.client,
-                        s.helo,
-                        _json_or_none(s.tls),
-                        _json_or_none(s.auth),
-                        s.messages,
-                        json.dumps(s.anomalies),
-                        s.transcript,
-                    ),
-                )
+            self.db.executemany(INSERT_SESSION, [_session_row(s) for s in sessions])
             self.db.commit()
 
     # -- reading -------------------------------------------------------------------
@@ -395,6 +399,21 @@ class Store:
             self.db.execute("DELETE FROM sessions")
             self.db.commit()
             return count
+
+
+def _session_row(s: SessionRecord) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.started_at,
+        s.ended_at,
+        s.client,
+        s.helo,
+        _json_or_none(s.tls),
+        _json_or_none(s.auth),
+        s.messages,
+        json.dumps(s.anomalies),
+        s.transcript,
+    )
 
 
 def _json_or_none(value: Any) -> str | None:
