@@ -1,8 +1,9 @@
 """`smtpcheck demo`: the seed's test session and its classic failures, fully offline.
 
 Starts the capture server on loopback as `mail1.fabrikam.com` (the Exchange persona,
-with rules that reproduce the failures), runs `send` against it for each case, and
-stops everything before returning. No DNS, no network beyond 127.0.0.1.
+with rules that reproduce the failures) and a built-in DNS server for fabrikam.com and
+contoso.com, runs `check` against them for each case, and stops everything before
+returning. No network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import click
 def demo(lang: str | None, no_explain: bool) -> None:
     """Run the offline demo: a successful session, then the classic failures.
 
-    Everything happens on 127.0.0.1 against smtpcheck's own capture server dressed as
+    Everything happens on 127.0.0.1: `smtpcheck check` finds the MX of fabrikam.com
+    through a built-in DNS server and tests smtpcheck's own capture server dressed as
     the Exchange server of the seed article (mail1.fabrikam.com): the successful
     session, an unknown recipient (550 5.1.1), a server that takes no anonymous mail
     (530 5.7.1), an invalid EHLO name (501 5.5.4), and a refused connection.

@@ -109,6 +109,7 @@ def render_text(
     lang: str,
     *,
     verbose: bool = False,
+    transcript: bool = False,
     colour: bool | None = None,
     width: int | None = None,
 ) -> None:
@@ -136,7 +137,7 @@ def render_text(
     for step in report.steps:
         _add_step(root, step, lang, verbose)
     console.print(root)
-    if verbose:
+    if verbose or transcript:
         console.print(Group(*_transcripts(report)))
     console.print(
         Text(

@@ -97,7 +97,7 @@ class AddressCheck:
         if not ok:
             step.explanation = failure_explanation(reply, step.name, self.lang)
 
-    def finding(self, step: Step, status: Status, code: str, **fmt: object) -> None:
+    def finding(self, step: Step, status: Status, code: str, /, **fmt: object) -> None:
         step.findings.append(make_finding(status, code, self.lang, subject=self.subject, **fmt))
 
     # -- the run ------------------------------------------------------------------
