@@ -143,3 +143,20 @@ def test_meanings_can_be_switched_off_and_explain_gives_causes_and_fixes(
     assert not full.startswith("    (")  # explain off: the bare reply
     greylisted = out.split("Recipient address rejected: Greylisted, try again later\n", 1)[1]
     assert greylisted.startswith("    (") and "temporane" in greylisted.split("\n")[0]
+
+
+def test_implicit_tls_shows_the_certificate_and_checks_it_against_a_ca_file(
+    postfix: object,
+) -> None:
+    port = str(postfix.implicit_tls_port)  # type: ignore[attr-defined]
+    ca_file = str(postfix.ca_file)  # type: ignore[attr-defined]
+    trusted = run_cli("console", "--ca-file", ca_file, "--tls", "127.0.0.1", port, stdin="quit\n")
+    assert trusted.code == 0, trusted.stdout
+    assert "=== TLS: TLSv1." in trusted.stdout
+    assert "=== Names: mx.example.test, localhost, 127.0.0.1" in trusted.stdout
+    assert "=== Certificate verified: trusted chain, name matches" in trusted.stdout
+    assert "<~  220 mx.example.test" in trusted.stdout
+    assert " ~> QUIT\n<~  221" in trusted.stdout
+    untrusted = run_cli("console", "--tls", "127.0.0.1", port, stdin="quit\n")
+    assert "*** Certificate NOT verified: " in untrusted.stdout
+    assert "<~  221" in untrusted.stdout  # shown, not refused: tls-verify is off
