@@ -12,7 +12,8 @@ from clirun import run_cli
 
 
 def test_demo_runs_the_seed_session_and_its_failures():
-    result = run_cli("demo", timeout=60)
+    # wide, so that no phrase is wrapped (the 80-column layout is checked below)
+    result = run_cli("demo", timeout=60, env={"COLUMNS": "250"})
     assert result.code == 0, result.stdout + result.stderr
     out = result.stdout
     assert "Traceback" not in out + result.stderr
@@ -52,3 +53,9 @@ def test_demo_in_italian():
     assert "Cosa fare:" in result.stdout
     assert "è stato rifiutato" in result.stdout
     assert "Demo conclusa" in result.stdout
+
+
+def test_demo_fits_80_columns():
+    result = run_cli("demo", timeout=60, env={"COLUMNS": "80"})
+    assert result.code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
