@@ -69,6 +69,19 @@ RECORDS: tuple[str, ...] = (
     "--mx-host=shared.test,b.shared.test,20",
     "--host-record=a.shared.test,127.0.0.41",
     "--host-record=b.shared.test,127.0.0.41,127.0.0.42",
+    # check.test: the `smtpcheck check` test bed (tests/check), one problem per MX host
+    *(
+        f"--mx-host=check.test,{name}.check.test,{10 * (index + 1)}"
+        for index, name in enumerate(
+            ("good", "selfsigned", "expired", "wrongname", "refused", "silent", "relay")
+        )
+    ),
+    *(
+        f"--host-record={name}.check.test,127.0.5.{index + 1}"
+        for index, name in enumerate(
+            ("selfsigned", "good", "expired", "wrongname", "refused", "silent", "relay")
+        )
+    ),
 )
 
 RECORD_TTL = 300

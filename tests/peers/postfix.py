@@ -285,7 +285,7 @@ class PostfixPeer:
     tight_message_size_limit = TIGHT_MESSAGE_SIZE_LIMIT
     tight_recipient_limit = TIGHT_RECIPIENT_LIMIT
 
-    def __init__(self, base_dir: Path | None = None) -> None:
+    def __init__(self, base_dir: Path | None = None, extra_listeners: tuple[str, ...] = ()) -> None:
         if os.geteuid() != 0:
             raise PeerError("the Postfix test peer must run as root (its master runs as root)")
         self.postfix_bin = find_program("postfix")
@@ -316,6 +316,8 @@ class PostfixPeer:
         self.log_path = self.dir / "postfix.log"
         self.ipv6_host: str | None = "::1" if _ipv6_loopback_usable() else None
         self.main_port = self.implicit_tls_port = self.submission_port = self.tight_port = 0
+        # more plain smtpd listeners ("127.0.5.1:2600"), e.g. one MX of a check test bed
+        self.extra_listeners = tuple(extra_listeners)
         self._started = False
 
     # ---- what tests use -------------------------------------------------------------
@@ -588,6 +590,7 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             "  -o smtpd_forbid_bare_newline=reject",
             "  -o smtpd_forbid_bare_newline_exclusions=",
         ]
+        lines += [f"{listener} {smtpd}" for listener in self.extra_listeners]
         return "\n".join(lines) + "\n" + _SERVICES
 
     def _wait_ready(self, timeout: float) -> None:
@@ -601,6 +604,9 @@ smtpcheck_auth_required = permit_sasl_authenticated,
         ]
         if self.ipv6_host:
             checks.append(("main (IPv6)", self.ipv6_host, self.main_port, False))
+        for listener in self.extra_listeners:
+            host, _, port = listener.rpartition(":")
+            checks.append((f"extra {listener}", host, int(port), False))
         for role, host, port, tls in checks:
             last_error = "not tried"
             while True:

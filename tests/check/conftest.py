@@ -1,0 +1,190 @@
+"""The `check` test bed: seven MX hosts of check.test on 127.0.5.x, one problem each.
+
+| host       | address     | server                                              |
+|------------|-------------|-----------------------------------------------------|
+| good       | 127.0.5.2   | sink, trusted chain (trustme CA + intermediate)     |
+| selfsigned | 127.0.5.1   | a private Postfix listener, self-signed certificate |
+| expired    | 127.0.5.3   | sink, certificate expired in 2021                   |
+| wrongname  | 127.0.5.4   | sink, certificate for other.example.net             |
+| refused    | 127.0.5.5   | nothing listens                                     |
+| silent     | 127.0.5.6   | accepts the TCP connection, never speaks            |
+| relay      | 127.0.5.7   | sink accepting every recipient (relay, catch-all)   |
+
+All on one port chosen free on every address (never 127.0.0.1, so nothing collides
+with the other tests); DNS from a private dnsmasq (tests/dns/dnspeer.py records).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import importlib.util
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import trustme
+
+from peers.postfix import PeerError, PostfixPeer
+from smtpcheck.sink.config import SinkConfig
+from smtpcheck.sink.rules import Rule, RuleSet, parse_reply
+from smtpcheck.sink.server import run_in_thread
+
+ADDRESSES = {
+    "selfsigned": "127.0.5.1",
+    "good": "127.0.5.2",
+    "expired": "127.0.5.3",
+    "wrongname": "127.0.5.4",
+    "refused": "127.0.5.5",
+    "silent": "127.0.5.6",
+    "relay": "127.0.5.7",
+}
+
+
+def _load_dnspeer() -> ModuleType:
+    if "dnspeer" in sys.modules:
+        return sys.modules["dnspeer"]
+    path = Path(__file__).resolve().parents[1] / "dns" / "dnspeer.py"
+    spec = importlib.util.spec_from_file_location("dnspeer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dnspeer"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port_everywhere() -> int:
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.5.1", 0))
+            port = int(probe.getsockname()[1])
+        ok = True
+        for ip in ADDRESSES.values():
+            with socket.socket() as other:
+                other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    other.bind((ip, port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return port
+    raise RuntimeError("no port free on every 127.0.5.x address")
+
+
+class SilentServer:
+    """Accepts connections and never says a word; `stop()` closes everything."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_server((host, port), reuse_port=False)
+        self.sock.settimeout(0.1)
+        self.clients: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                client, _ = self.sock.accept()
+                self.clients.append(client)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for client in self.clients:
+            client.close()
+        self.sock.close()
+
+
+@dataclass
+class TestBed:
+    port: int
+    dns: str
+    ca_file: Path
+    addresses: dict[str, str] = field(default_factory=lambda: dict(ADDRESSES))
+
+
+def _write_leaf(leaf: Any, directory: Path, name: str) -> tuple[Path, Path]:
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    cert.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(key))
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBed]:
+    dnspeer = _load_dnspeer()
+    work = tmp_path_factory.mktemp("check-testbed")
+    program = dnspeer.find_dnsmasq()
+    if program is None:
+        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
+    port = _free_port_everywhere()
+    ca = trustme.CA()
+    intermediate = ca.create_child_ca()
+    ca_file = work / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    certs = {
+        "good": _write_leaf(intermediate.issue_cert("good.check.test"), work, "good"),
+        "expired": _write_leaf(
+            ca.issue_cert(
+                "expired.check.test",
+                not_before=datetime.datetime(2020, 1, 1),
+                not_after=datetime.datetime(2021, 1, 1),
+            ),
+            work,
+            "expired",
+        ),
+        "wrongname": _write_leaf(ca.issue_cert("other.example.net"), work, "wrongname"),
+    }
+    strict = RuleSet(
+        rules=[
+            Rule(
+                command="RCPT",
+                match="*@example.com",
+                reply=parse_reply("554 5.7.1 Relay access denied"),
+            ),
+            Rule(
+                command="RCPT",
+                match="smtpcheck-nosuchuser-*",
+                reply=parse_reply("550 5.1.1 User unknown"),
+            ),
+        ]
+    )
+    with contextlib.ExitStack() as stack:
+        dns_peer = dnspeer.Dnsmasq(program, work / "dnsmasq.log")
+        dns_peer.start()
+        stack.callback(dns_peer.stop)
+        for name in ("good", "expired", "wrongname", "relay"):
+            tls: dict[str, Any] = {}
+            if name in certs:
+                tls = {"tls_cert": certs[name][0], "tls_key": certs[name][1]}
+            config = SinkConfig(
+                host=ADDRESSES[name],
+                port=port,
+                hostname=f"{name}.check.test",
+                store_dir=work / f"sink-{name}",
+                durable=False,
+                auth=False,
+                rules=strict if name != "relay" else RuleSet(),
+                **tls,
+            )
+            stack.enter_context(run_in_thread(config))
+        silent = SilentServer(ADDRESSES["silent"], port)
+        stack.callback(silent.stop)
+        try:
+            postfix = PostfixPeer(extra_listeners=(f"{ADDRESSES['selfsigned']}:{port}",))
+            postfix.start()
+        except PeerError as exc:
+            pytest.fail(
+                f"the Postfix peer of the check test bed did not start: {exc}", pytrace=False
+            )
+        stack.callback(postfix.remove)
+        stack.callback(postfix.stop)
+        yield TestBed(port=port, dns=dns_peer.server, ca_file=ca_file)
