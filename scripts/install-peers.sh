@@ -16,6 +16,7 @@ PACKAGES=(
     libauthen-sasl-perl # swaks --auth
     dnsmasq-base        # loopback DNS (no service, unlike "dnsmasq")
     curl
+    chromium            # headless browser: the HTML report of `check` is opened in it
 )
 
 missing=()

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 import trustme
 
+from clirun import run_cli
 from peers.postfix import PeerError, PostfixPeer
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import Rule, RuleSet, parse_reply
@@ -188,3 +189,31 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBed]:
         stack.callback(postfix.remove)
         stack.callback(postfix.stop)
         yield TestBed(port=port, dns=dns_peer.server, ca_file=ca_file)
+
+
+@pytest.fixture(scope="session")
+def checked(testbed: TestBed, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """One `check --output json --html` run over the whole test bed: (result, html)."""
+    html = tmp_path_factory.mktemp("html") / "report.html"
+    result = run_cli(
+        "check",
+        "alice@check.test",
+        "--dns",
+        testbed.dns,
+        "--port",
+        str(testbed.port),
+        "--tls-ca",
+        str(testbed.ca_file),
+        "--timeout",
+        "3",
+        "--ehlo",
+        "client.check.test",
+        "--from",
+        "tester@client.check.test",
+        "--output",
+        "json",
+        "--html",
+        str(html),
+        timeout=90,
+    )
+    return result, html

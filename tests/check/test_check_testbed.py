@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from clirun import run_cli
 
@@ -29,33 +26,6 @@ def _codes(step: dict[str, Any]) -> dict[str, str]:
             found[finding["code"]] = finding["status"]
         pending += current["children"]
     return found
-
-
-@pytest.fixture(scope="module")
-def checked(testbed, tmp_path_factory) -> tuple[Any, Path]:
-    html = tmp_path_factory.mktemp("html") / "report.html"
-    result = run_cli(
-        "check",
-        "alice@check.test",
-        "--dns",
-        testbed.dns,
-        "--port",
-        str(testbed.port),
-        "--tls-ca",
-        str(testbed.ca_file),
-        "--timeout",
-        "3",
-        "--ehlo",
-        "client.check.test",
-        "--from",
-        "tester@client.check.test",
-        "--output",
-        "json",
-        "--html",
-        str(html),
-        timeout=90,
-    )
-    return result, html
 
 
 def test_every_mx_is_tested_in_preference_order(checked):

@@ -1,0 +1,92 @@
+"""The HTML report opens in a real browser (headless Chromium) with its structure intact,
+and escapes what servers say."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+
+import pytest
+
+from smtpcheck.report.model import Finding, ReplyInfo, Report, Status, Step
+from smtpcheck.report.render_html import render_html
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed: run scripts/install-peers.sh", pytrace=False)
+    return path
+
+
+def dump_dom(html_path: str) -> str:
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run(
+            [
+                _chromium(),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                f"file://{html_path}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_check_report_in_chromium(checked):
+    _, html = checked
+    dom = dump_dom(str(html))
+    assert 'id="verdict"' in dom
+    assert 'id="top-findings"' in dom
+    assert dom.count('data-name="address"') == 7
+    assert 'data-code="cert-expired"' in dom
+    assert 'data-code="maybe-open-relay"' in dom
+    assert "<script" not in html.read_text()
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def test_everything_is_escaped(tmp_path):
+    evil = "<script>alert(1)</script>"
+    step = Step(
+        name="banner",
+        title=evil,
+        status=Status.FAIL,
+        reply=ReplyInfo(554, None, [evil]),
+        detail=evil,
+    )
+    step.findings.append(Finding(Status.FAIL, "x", evil, fix=evil, subject=evil))
+    report = Report(
+        scenario="check", target=evil, verdict=evil, steps=[step], findings=list(step.findings)
+    )
+    text = render_html(report, "en")
+    parser = _Tags()
+    parser.feed(text)
+    assert "script" not in parser.tags
+    path = tmp_path / "evil.html"
+    path.write_text(text, encoding="utf-8")
+    dom = dump_dom(str(path))
+    assert "<script>alert" not in dom
