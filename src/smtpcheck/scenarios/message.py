@@ -14,7 +14,6 @@ normalises to CRLF.
 from __future__ import annotations
 
 import base64
-import mimetypes
 import os
 import sys
 import time
@@ -186,6 +185,8 @@ def _attachment_part(item: Attachment, index: int) -> bytes:
         name = os.path.basename(item.source[1:])
     content_type = item.content_type
     if content_type is None:
+        import mimetypes  # only when attaching
+
         guessed = mimetypes.guess_type(name or "")[0] if name else None
         content_type = guessed or "application/octet-stream"
     if content_type.startswith("text/") and "charset" not in content_type:
