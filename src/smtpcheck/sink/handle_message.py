@@ -47,6 +47,8 @@ class MessageHandlers:
     fields: Any
     pump: Any
     fail_internal: Any
+    new_id: Any
+    send_single_line: Any
     run_async: Any
     loop: Any
     last_activity: float
@@ -93,7 +95,7 @@ class MessageHandlers:
             + ("A" if self.auth else "")
         )
         envelope = Envelope(
-            id=_message_id(),
+            id=self.new_id(),
             mail_from=self.mail_from or "",
             recipients=list(self.recipients),
             data=data,
@@ -163,17 +165,11 @@ class MessageHandlers:
             self.run_async(self._apply_eod_rule(rule, self.persona.reply("eod_ok", fields)))
             return
         else:
-            self.send_text(self.persona.reply("eod_ok", fields), False)
+            self.send_single_line(self.persona.reply("eod_ok", fields))
         self.pump()
 
     async def _apply_eod_rule(self, rule: Rule, text: str) -> None:
         await self.apply_rule(rule, text, None)
-
-
-def _message_id() -> str:
-    from smtpcheck.sink.session import new_id
-
-    return new_id()
 
 
 def _subject(data: bytes) -> str | None:

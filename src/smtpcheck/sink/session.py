@@ -23,6 +23,8 @@ from smtpcheck.protocol.errors import ProtocolError
 from smtpcheck.protocol.events import CONNECTION_CLOSED, NEED_DATA, Anomaly, Reply
 from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.sink.handlers import CommandHandlers
+from smtpcheck.sink.rules import parse_reply
+from smtpcheck.sink.store import SessionRecord
 
 if TYPE_CHECKING:
     from smtpcheck.sink.server import SinkServer
@@ -47,6 +49,8 @@ def new_id() -> str:
 
 class SinkSession(CommandHandlers, asyncio.Protocol):
     """Drives one connection from greeting to close."""
+
+    new_id = staticmethod(new_id)
 
     def __init__(self, server: SinkServer, implicit_tls: bool) -> None:
         self.server = server
@@ -161,8 +165,6 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             if anomaly.kind != "buffered-after-starttls":  # noted when it happened
                 self.note(anomaly)
         self.server.sessions.discard(self)
-        from smtpcheck.sink.store import SessionRecord
-
         transcript = None
         if self.transcript is not None:
             transcript = self.transcript.name
@@ -296,8 +298,6 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         """
         reply = _REPLY_CACHE.get(text)
         if reply is None:
-            from smtpcheck.sink.rules import parse_reply
-
             code, lines = parse_reply(text)
             reply = Reply.build(code, *lines)
             if cache:
@@ -306,6 +306,15 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
                 _REPLY_CACHE[text] = reply
         self.send_event(reply)
         return reply.code
+
+    def send_single_line(self, text: str) -> None:
+        """Send a one-line `"CODE text"` made once (the final 250 with its id): no parsing
+        through the cache; anything unusual goes the validating way (`send_text`)."""
+        code = text[:3]
+        if text[3:4] != " " or not code.isdigit() or not text.isprintable():
+            self.send_text(text, False)
+            return
+        self.send_event(Reply(int(code), (text[4:],), None, f"{text}\r\n".encode()))
 
     def say(self, key: str, **extra: Any) -> int:
         """Send the persona's reply `key`."""
