@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smtpcheck.checks import make_finding
@@ -32,7 +32,7 @@ from smtpcheck.scenarios.annotate import failure_explanation, reply_info, short_
 from smtpcheck.scenarios.check.options import CheckOptions
 from smtpcheck.scenarios.check.session_steps import envelope_steps, settle, worst
 
-RdnsLookup = Callable[[str], Awaitable[RdnsFacts]]
+RdnsLookup = Callable[[str], Coroutine[Any, Any, RdnsFacts]]
 
 
 class AddressCheck:
