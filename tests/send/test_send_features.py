@@ -531,3 +531,33 @@ def test_output_controls(bad_server):
         "send", "-s", f"{host}:{port}", "-t", "b@example.test", "-q", "helo", "--silent", "3"
     )
     assert quiet.code == 0 and quiet.stdout == ""
+
+
+def test_pipe_transport(tmp_path):
+    import sys
+
+    script = tmp_path / "pipe_server.py"
+    script.write_text(
+        "import sys\n"
+        "w, r = sys.stdout.buffer, sys.stdin.buffer\n"
+        "w.write(b'220 pipe ESMTP\\r\\n'); w.flush()\n"
+        "for line in r:\n"
+        "    verb = line[:4].upper()\n"
+        "    w.write({b'EHLO': b'250 pipe\\r\\n', b'QUIT': b'221 bye\\r\\n'}.get(verb, b'250 ok\\r\\n'))\n"
+        "    w.flush()\n"
+        "    if verb == b'QUIT':\n"
+        "        break\n"
+    )
+    result = run_cli(
+        "send",
+        "--pipe",
+        f"{sys.executable} {script}",
+        "-t",
+        "a@example.test",
+        "-q",
+        "rcpt",
+        "--output",
+        "json",
+    )
+    assert result.code == 0, result.stdout
+    assert result.step("rcpt")["reply"]["code"] == 250
