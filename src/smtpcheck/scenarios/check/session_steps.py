@@ -9,6 +9,7 @@ MAIL FROM carry the probes.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -41,7 +42,7 @@ def settle(step: Step) -> None:
 _PASS = Finding(Status.PASS, "", "")
 
 
-def _first_line(lines: list[str]) -> str:
+def _first_line(lines: Sequence[str]) -> str:
     return lines[0] if lines else ""
 
 
@@ -167,7 +168,7 @@ async def _send_message(check: AddressCheck) -> None:
         check.accepted = False
 
 
-def _message_finding(check: AddressCheck, code: int, lines: list[str], message_id: str) -> Finding:
+def _message_finding(check: AddressCheck, code: int, lines: Sequence[str], message_id: str) -> Finding:
     from smtpcheck.checks import make_finding
 
     text = _first_line(lines)
