@@ -9,8 +9,8 @@ MAIL FROM carry the probes.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -168,7 +168,9 @@ async def _send_message(check: AddressCheck) -> None:
         check.accepted = False
 
 
-def _message_finding(check: AddressCheck, code: int, lines: Sequence[str], message_id: str) -> Finding:
+def _message_finding(
+    check: AddressCheck, code: int, lines: Sequence[str], message_id: str
+) -> Finding:
     from smtpcheck.checks import make_finding
 
     text = _first_line(lines)
