@@ -1,19 +1,27 @@
 """Loading of the knowledge data files (TOML shipped inside the package).
 
 Everything is read once from the package folder and cached: the knowledge layer does
-no other I/O. (A plain path beside this module, not importlib.resources: that import
-alone costs more start-up time than `explain` spends answering.) Language files live
-in `data/<lang>/`; language-neutral facts in `data/registry.toml` and `data/rules.toml`.
+no other I/O. Language files live in `data/<lang>/`; language-neutral facts in
+`data/registry.toml` and `data/rules.toml`.
+
+Start-up matters (`send` annotates every reply, and should start as fast as swaks), so:
+plain `os.path` rather than importlib.resources or pathlib, whose imports alone cost
+more than answering; and each parsed file is kept as marshal data in the user's cache
+folder, keyed by the TOML file's size and modification time (parsing TOML in pure Python
+takes several times longer than loading marshal). A cache that cannot be read or
+written is ignored: the TOML files stay the only source of truth.
 """
 
 from __future__ import annotations
 
+import marshal
+import os
 import tomllib
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+CACHE_VERSION = 1
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "it")
 DEFAULT_LANGUAGE = "en"
@@ -38,11 +46,44 @@ def check_language(lang: str) -> str:
     return lang
 
 
+def _cache_file(relative_path: str, stat: os.stat_result) -> str | None:
+    if os.environ.get("SMTPCHECK_NO_DATA_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    key = f"{relative_path.replace('/', '_')}-{stat.st_size}-{stat.st_mtime_ns}-{CACHE_VERSION}"
+    return os.path.join(base, "smtpcheck", "knowledge", key + ".marshal")
+
+
 @cache
 def _read(relative_path: str) -> Table:
-    with (DATA_DIR / relative_path).open("rb") as stream:
+    source = os.path.join(DATA_DIR, *relative_path.split("/"))
+    stat = os.stat(source)
+    cached = _cache_file(relative_path, stat)
+    if cached is not None:
+        try:
+            with open(cached, "rb") as stream:
+                loaded = marshal.load(stream)
+            if isinstance(loaded, dict):
+                return loaded
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    with open(source, "rb") as stream:
         data: Table = tomllib.load(stream)
+    if cached is not None:
+        _write_cache(cached, data)
     return data
+
+
+def _write_cache(path: str, data: Table) -> None:
+    """Best effort: write atomically, give up quietly (read-only home, odd values)."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as stream:
+            marshal.dump(data, stream)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        pass
 
 
 def neutral(name: str) -> Table:
