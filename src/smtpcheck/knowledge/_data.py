@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import tomllib
 from functools import cache
 from typing import Any
 
@@ -67,6 +66,8 @@ def _read(relative_path: str) -> Table:
                 return loaded
         except (OSError, EOFError, ValueError, TypeError):
             pass
+    import tomllib  # only when the cache misses: the parser's import is not free
+
     with open(source, "rb") as stream:
         data: Table = tomllib.load(stream)
     if cached is not None:
