@@ -2,6 +2,8 @@
 
 - `postfix`     (session) a running private Postfix; see `peers.postfix.PostfixPeer`.
 - `swaks`       (session) path of the swaks program.
+- `dnsmasq`     (session) a private dnsmasq on 127.0.0.1 serving `peers.dnsmasq.RECORDS`;
+                `.server` is the `--dns` value ("127.0.0.1:PORT").
 - `bad_server`  (function) factory: `bad_server("garbage")`, or
                 `bad_server("scripted", steps=[...])`; see `peers.badserver`.
 
@@ -14,10 +16,12 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
 from peers.badserver import BadServer, BadServerFactory, Step
+from peers.dnsmasq import Dnsmasq, find_dnsmasq
 from peers.postfix import PeerError, PeerNotInstalled, PostfixPeer, find_program
 
 
@@ -92,3 +96,25 @@ def bad_server() -> Iterator[BadServerFactory]:
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def dnsmasq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dnsmasq]:
+    """A private dnsmasq serving `peers.dnsmasq.RECORDS`, stopped at the end of the session."""
+    program = find_dnsmasq()
+    if program is None:
+        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
+    peer = Dnsmasq(program, Path(tmp_path_factory.mktemp("dnsmasq")) / "dnsmasq.log")
+    atexit.register(peer.stop)  # also when the session is interrupted
+    problem = ""
+    try:
+        peer.start()
+    except RuntimeError as error:
+        problem = str(error)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        atexit.unregister(peer.stop)

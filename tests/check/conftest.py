@@ -11,27 +11,25 @@
 | relay      | 127.0.5.7   | sink accepting every recipient (relay, catch-all)   |
 
 All on one port chosen free on every address (never 127.0.0.1, so nothing collides
-with the other tests); DNS from a private dnsmasq (tests/dns/dnspeer.py records).
+with the other tests); DNS from the session's dnsmasq (records in tests/peers/dnsmasq.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib.util
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import trustme
 
 from clirun import run_cli
+from peers.dnsmasq import Dnsmasq
 from peers.postfix import PeerError, PostfixPeer
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import Rule, RuleSet, parse_reply
@@ -46,18 +44,6 @@ ADDRESSES = {
     "silent": "127.0.5.6",
     "relay": "127.0.5.7",
 }
-
-
-def _load_dnspeer() -> ModuleType:
-    if "dnspeer" in sys.modules:
-        return sys.modules["dnspeer"]
-    path = Path(__file__).resolve().parents[1] / "dns" / "dnspeer.py"
-    spec = importlib.util.spec_from_file_location("dnspeer", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dnspeer"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _free_port_everywhere() -> int:
@@ -120,12 +106,8 @@ def _write_leaf(leaf: Any, directory: Path, name: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBed]:
-    dnspeer = _load_dnspeer()
+def testbed(tmp_path_factory: pytest.TempPathFactory, dnsmasq: Dnsmasq) -> Iterator[TestBed]:
     work = tmp_path_factory.mktemp("check-testbed")
-    program = dnspeer.find_dnsmasq()
-    if program is None:
-        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
     port = _free_port_everywhere()
     ca = trustme.CA()
     intermediate = ca.create_child_ca()
@@ -159,9 +141,6 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBed]:
         ]
     )
     with contextlib.ExitStack() as stack:
-        dns_peer = dnspeer.Dnsmasq(program, work / "dnsmasq.log")
-        dns_peer.start()
-        stack.callback(dns_peer.stop)
         for name in ("good", "expired", "wrongname", "relay"):
             tls: dict[str, Any] = {}
             if name in certs:
@@ -188,7 +167,7 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestBed]:
             )
         stack.callback(postfix.remove)
         stack.callback(postfix.stop)
-        yield TestBed(port=port, dns=dns_peer.server, ca_file=ca_file)
+        yield TestBed(port=port, dns=dnsmasq.server, ca_file=ca_file)
 
 
 @pytest.fixture(scope="session")

@@ -1,60 +1,32 @@
 """`smtpcheck mx` end to end, as a user types it, against dnsmasq on loopback.
 
-The DNS peers live in tests/dns/dnspeer.py (shared with tests/dns; tests/peers/dnsmasq.py
-if it has moved there); this module starts its own dnsmasq (module scope) so it can run
-alone. Every command passes --dns: the system resolver is never asked. The locale is
-pinned to C unless a test sets it, so English is the default whatever the machine's is.
+The DNS peers live in tests/peers/dnsmasq.py; the session fixture `dnsmasq`
+(tests/conftest.py) runs the one dnsmasq. Every command passes --dns: the system
+resolver is never asked. The locale is pinned to C unless a test sets it, so English is
+the default whatever the machine's is.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-
-def _load_dnspeer() -> ModuleType:
-    if "dnspeer" in sys.modules:
-        return sys.modules["dnspeer"]
-    tests = Path(__file__).resolve().parents[1]
-    moved = tests / "peers" / "dnsmasq.py"
-    path = moved if moved.exists() else tests / "dns" / "dnspeer.py"
-    spec = importlib.util.spec_from_file_location("dnspeer", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dnspeer"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dnspeer = _load_dnspeer()
+from peers import dnsmasq as dnspeer
 
 SMTPCHECK = str(Path(sys.executable).with_name("smtpcheck"))
 
 
 @pytest.fixture(scope="module")
-def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The --dns value of a private dnsmasq; FAILS (never skips) without dnsmasq."""
-    program = dnspeer.find_dnsmasq()
-    if program is None:
-        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
-    peer = dnspeer.Dnsmasq(program, tmp_path_factory.mktemp("dnsmasq-cli") / "dnsmasq.log")
-    try:
-        peer.start()
-    except RuntimeError as error:
-        pytest.fail(str(error), pytrace=False)
-    try:
-        yield peer.server
-    finally:
-        peer.stop()
+def dns_server(dnsmasq: dnspeer.Dnsmasq) -> str:
+    """The --dns value of the session's dnsmasq; FAILS (never skips) without dnsmasq."""
+    return dnsmasq.server
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import json
 import dns.asyncresolver
 import dns.rcode
 import pytest
-from dnspeer import (
+
+from peers.dnsmasq import (
     RECORD_TTL,
     ScriptedDns,
     mx_then_servfail_handler,
@@ -17,7 +18,6 @@ from dnspeer import (
     silent_handler,
     validating_handler,
 )
-
 from smtpcheck.dns import (
     Address,
     InvalidDomainError,

@@ -10,7 +10,8 @@ import dns.edns
 import dns.flags
 import dns.rcode
 import pytest
-from dnspeer import (
+
+from peers.dnsmasq import (
     RECORD_TTL,
     Dnsmasq,
     ScriptedDns,
@@ -19,7 +20,6 @@ from dnspeer import (
     silent_handler,
     validating_handler,
 )
-
 from smtpcheck.dns import (
     DnsConfigError,
     DnsServer,

@@ -7,8 +7,8 @@ import random
 
 import dns.asyncresolver
 import pytest
-from dnspeer import Dnsmasq
 
+from peers.dnsmasq import Dnsmasq
 from smtpcheck.dns import (
     DnsConfigError,
     Lookup,

@@ -7,8 +7,8 @@
   whatever its handler builds from dnspython's message API: SERVFAIL, REFUSED, an answer
   with the AD flag, or nothing at all (a silent server, to exercise timeouts).
 
-This module is shared by tests/dns (through conftest.py) and tests/cli/test_mx.py. No
-`__init__.py` lives next to it on purpose: a package named `dns` would shadow dnspython.
+Shared by every test that needs DNS: the session fixture `dnsmasq` (tests/conftest.py)
+runs one `Dnsmasq` for the whole session; tests/dns adds `resolver` and `scripted_dns`.
 """
 
 from __future__ import annotations
