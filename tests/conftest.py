@@ -4,6 +4,7 @@
 - `swaks`       (session) path of the swaks program.
 - `dnsmasq`     (session) a private dnsmasq on 127.0.0.1 serving `peers.dnsmasq.RECORDS`;
                 `.server` is the `--dns` value ("127.0.0.1:PORT").
+- `exim`        (session) a running private Exim with PRDR; see `peers.exim.EximPeer`.
 - `bad_server`  (function) factory: `bad_server("garbage")`, or
                 `bad_server("scripted", steps=[...])`; see `peers.badserver`.
 
@@ -22,6 +23,7 @@ import pytest
 
 from peers.badserver import BadServer, BadServerFactory, Step
 from peers.dnsmasq import Dnsmasq, find_dnsmasq
+from peers.exim import EximPeer
 from peers.postfix import PeerError, PeerNotInstalled, PostfixPeer, find_program
 
 
@@ -77,6 +79,45 @@ def swaks() -> str:
     except PeerNotInstalled as exc:
         problem = str(exc)
     pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def exim(request: pytest.FixtureRequest) -> Iterator[EximPeer]:
+    """A private Exim daemon on 127.0.0.1 (`port`), started once and always stopped.
+
+    PRDR is offered: after the message, `refuse@example.test` gets 550 and
+    `later@example.test` 451 while alice and bob are accepted. Mail: `messages(user)`,
+    `wait_for_delivery(user, match)`; config: `config_path`; fake session on
+    stdin/stdout: `fake_session_command()`. Unpacked by scripts/install-peers.sh.
+    """
+    problem = ""
+    try:
+        peer = EximPeer()
+    except PeerNotInstalled as exc:
+        problem = str(exc)
+    except PeerError as exc:
+        problem = f"cannot set up the Exim test peer: {exc}"
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    atexit.register(peer.stop)
+    try:
+        peer.start()
+    except PeerError as exc:
+        problem = f"the Exim test peer did not start: {exc}"
+    if problem:
+        peer.stop()
+        pytest.fail(problem, pytrace=False)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        atexit.unregister(peer.stop)
+        if request.session.testsfailed or os.environ.get("SMTPCHECK_KEEP_PEERS"):
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"Exim test peer run folder kept: {peer.dir}")
+        else:
+            peer.remove()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ unless `show_secrets` is set. Failures raise `SessionError`, naming the step.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +27,10 @@ from smtpcheck.protocol import (
 )
 
 READ_SIZE = 65536
+#: a line that can be part of an SMTP reply: three digits, then space, dash or the end
+_REPLY_LINE = re.compile(rb"^[0-9]{3}(?:[ -]|\r?\n$)")
+#: most bytes of chatter kept while waiting for the end of a line, over --pipe
+PIPE_LINE_LIMIT = 4096
 #: how much of an incomplete reply is kept to show when a step fails
 PARTIAL_SHOWN = 8192
 
@@ -57,6 +62,7 @@ class SmtpSession:
         self._writer: asyncio.StreamWriter | None = None
         self._partial = bytearray()  # bytes of a reply not yet complete, for the transcript
         self._child: Any = None  # the subprocess of a --pipe transport
+        self._pipe_line = bytearray()  # over --pipe: the start of a line not yet ended
 
     @property
     def under_tls(self) -> bool:
@@ -217,13 +223,55 @@ class SmtpSession:
             if event is CONNECTION_CLOSED:
                 raise self._fail(step, FailureKind.CLOSED, "the server closed the connection")
             assert event is NEED_DATA
+            if self._child is not None and b"\n" in self._pipe_line:
+                data = self._pipe_reply_lines()
+                if data:
+                    self._partial += data[: max(0, PARTIAL_SHOWN - len(self._partial))]
+                    self.protocol.receive_data(data)
+                    continue
             try:
                 data = await self._reader.read(READ_SIZE)
             except (OSError, ssl.SSLError) as exc:
                 raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+            if self._child is not None:
+                if not data:  # end of output: what is left goes to the protocol as is
+                    data, self._pipe_line = bytes(self._pipe_line), bytearray()
+                else:
+                    self._pipe_line += data
+                    data = self._pipe_reply_lines()
+                    if not data:
+                        continue  # only chatter, or the start of a line, so far
             if len(self._partial) < PARTIAL_SHOWN:
                 self._partial += data[: PARTIAL_SHOWN - len(self._partial)]
             self.protocol.receive_data(data)
+
+    def _pipe_reply_lines(self) -> bytes:
+        """Over --pipe, take the next reply lines; show other lines as notes.
+
+        A child process run as an SMTP server often writes other lines to its output
+        (`exim -bh` prints "**** SMTP testing session ..." before the banner and after
+        the reply to the message). swaks shows them and goes on; so do we, as notes, in
+        the order they came: a chatter line after reply lines waits for the next read.
+        """
+        kept = bytearray()
+        while True:
+            end = self._pipe_line.find(b"\n")
+            if end < 0:
+                break
+            line = bytes(self._pipe_line[: end + 1])
+            if _REPLY_LINE.match(line):
+                kept += line
+            elif kept:
+                break  # shown once the replies before it have been read
+            elif line.strip():
+                text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+                self.transcript.note(f"child process output (not SMTP): {text}")
+            del self._pipe_line[: end + 1]
+        if len(self._pipe_line) > PIPE_LINE_LIMIT:
+            # no end of line in sight: the protocol decides what this is
+            kept += self._pipe_line
+            self._pipe_line.clear()
+        return bytes(kept)
 
     async def write(self, data: bytes, step: str, *, shown: bytes | None = None) -> None:
         """Send bytes, recording `shown` (the redacted form) in the transcript."""
@@ -291,7 +339,8 @@ class SmtpSession:
     async def starttls(self, context: ssl.SSLContext, server_hostname: str | None) -> TlsInfo:
         """Upgrade the connection after the server's 220 to STARTTLS."""
         assert self._writer is not None
-        leftover = self.protocol.start_tls()
+        leftover = self.protocol.start_tls() + bytes(self._pipe_line)
+        self._pipe_line.clear()
         if leftover:
             self.transcript.note(
                 f"Warning: {len(leftover)} bytes arrived before the TLS handshake "

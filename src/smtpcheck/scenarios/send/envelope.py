@@ -261,6 +261,18 @@ async def _prdr_replies(run: SendRun, step: Step) -> Reply:
         run.record(sub, reply, reply.code == 250, started)
         per_recipient[address] = reply.code
     run.report.data["prdr"] = per_recipient
+    refused = [f"{a} ({code})" for a, code in per_recipient.items() if code != 250]
+    if refused:
+        # swaks judges by the overall reply only (exit 0 when it is 250); so do we,
+        # but a recipient refused after the message is not a success to hide.
+        run.report.findings.append(
+            Finding(
+                Status.WARN,
+                "prdr-refused",
+                f"PRDR: after the message, {len(refused)} of {len(per_recipient)}"
+                f" recipients refused it: {', '.join(refused)}",
+            )
+        )
     started = time.monotonic()
     reply = await session.read_reply("eod", (250,))
     run.record(step, reply, reply.code == 250, started)
