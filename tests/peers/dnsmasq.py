@@ -82,6 +82,23 @@ RECORDS: tuple[str, ...] = (
             ("selfsigned", "good", "expired", "wrongname", "refused", "silent", "relay")
         )
     ),
+    # blocked.test: port 25 "blocked" on both hosts (tests/check/test_check_network.py)
+    "--mx-host=blocked.test,mx1.blocked.test,10",
+    "--mx-host=blocked.test,mx2.blocked.test,20",
+    "--host-record=mx1.blocked.test,127.0.6.1",
+    "--host-record=mx2.blocked.test,127.0.6.2",
+    # dual.test: one dual-stack mail host (IPv4 and ::1)
+    "--mx-host=dual.test,mx.dual.test,10",
+    "--host-record=mx.dual.test,127.0.6.3,::1",
+    # tlsfail.test: a mail host whose STARTTLS handshake fails
+    "--mx-host=tlsfail.test,mx.tlsfail.test,10",
+    "--host-record=mx.tlsfail.test,127.0.6.4",
+    # mxfallback.test: MX 10 where nothing listens, MX 20 on 127.0.0.1 (the Postfix
+    # peer, which takes mxfallback.test as an alias domain of example.test)
+    "--mx-host=mxfallback.test,down.mxfallback.test,10",
+    "--mx-host=mxfallback.test,up.mxfallback.test,20",
+    "--host-record=down.mxfallback.test,127.0.6.9",
+    "--host-record=up.mxfallback.test,127.0.0.1",
 )
 
 RECORD_TTL = 300

@@ -60,6 +60,13 @@ LOCAL_ALIASES = {
     "tester@localhost": "bob@example.test",
     "postmaster@localhost": "postmaster@example.test",
 }
+# a second mail domain, all aliases of example.test mailboxes: its MX records in
+# peers/dnsmasq.py point at this peer (send's and the console's MX fallback tests)
+ALIAS_DOMAIN = "mxfallback.test"
+DOMAIN_ALIASES = {
+    f"bob@{ALIAS_DOMAIN}": "bob@example.test",
+    f"postmaster@{ALIAS_DOMAIN}": "postmaster@example.test",
+}
 # recipients that provoke a fixed reply at RCPT time (any listener)
 MAGIC_RECIPIENTS = {
     "full@example.test": "452 4.2.2 Mailbox full",
@@ -487,8 +494,9 @@ class PostfixPeer:
             "".join(f"{addr} {DOMAIN}/{folder}/\n" for addr, folder in MAILBOXES.items()),
             encoding="utf-8",
         )
+        aliases = {**LOCAL_ALIASES, **DOMAIN_ALIASES}
         (etc / "virtual_alias").write_text(
-            "".join(f"{src} {dst}\n" for src, dst in LOCAL_ALIASES.items())
+            "".join(f"{src} {dst}\n" for src, dst in aliases.items())
         )
         (etc / "local_recipients").write_text(
             "".join(f"{addr.split('@')[0]} x\n" for addr in LOCAL_ALIASES)
@@ -540,6 +548,7 @@ alias_maps =
 alias_database =
 local_recipient_maps = texthash:{etc}/local_recipients
 virtual_alias_maps = texthash:{etc}/virtual_alias
+virtual_alias_domains = {ALIAS_DOMAIN}
 virtual_mailbox_domains = {DOMAIN}
 virtual_mailbox_base = {self.vmail_dir}
 virtual_mailbox_maps = texthash:{etc}/vmailbox
