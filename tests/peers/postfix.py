@@ -13,6 +13,8 @@ Listeners (all on 127.0.0.1; the preferred port is used when free, otherwise a f
 | `implicit_tls_port`| 25465     | TLS from the first byte (smtpd_tls_wrappermode)          |
 | `submission_port`  | 25587     | STARTTLS required, then AUTH required for RCPT           |
 | `tight_port`       | 25528     | 1 connection, 2 recipients, 10240 bytes, strict protocol |
+| `xclient_port`     | 25530     | XCLIENT and XFORWARD allowed from 127.0.0.0/8            |
+| `proxy_port`       | 25531     | expects a HAProxy PROXY header (v1 or v2) before the banner |
 
 The main listener is also on [::1] (`ipv6_host`, same port) when the machine has ::1.
 """
@@ -74,7 +76,16 @@ MAGIC_RECIPIENTS = {
     "busy@example.test": "421 4.3.2 Service shutting down",
     "denied@example.test": "550 5.7.1 Rejected by local policy",
 }
-PREFERRED_PORTS = {"main": 25525, "implicit_tls": 25465, "submission": 25587, "tight": 25528}
+PREFERRED_PORTS = {
+    "main": 25525,
+    "implicit_tls": 25465,
+    "submission": 25587,
+    "tight": 25528,
+    "xclient": 25530,
+    "proxy": 25531,
+}
+#: who may send XCLIENT / XFORWARD to the xclient listener (and only to it)
+XCLIENT_HOSTS = "127.0.0.0/8"
 MAIN_MESSAGE_SIZE_LIMIT = 1048576
 TIGHT_MESSAGE_SIZE_LIMIT = 10240
 TIGHT_RECIPIENT_LIMIT = 2
@@ -323,6 +334,7 @@ class PostfixPeer:
         self.log_path = self.dir / "postfix.log"
         self.ipv6_host: str | None = "::1" if _ipv6_loopback_usable() else None
         self.main_port = self.implicit_tls_port = self.submission_port = self.tight_port = 0
+        self.xclient_port = self.proxy_port = 0
         # more plain smtpd listeners ("127.0.5.1:2600"), e.g. one MX of a check test bed
         self.extra_listeners = tuple(extra_listeners)
         self._started = False
@@ -340,6 +352,8 @@ class PostfixPeer:
             "implicit_tls": self.implicit_tls_port,
             "submission": self.submission_port,
             "tight": self.tight_port,
+            "xclient": self.xclient_port,
+            "proxy": self.proxy_port,
         }
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -474,6 +488,8 @@ class PostfixPeer:
         self.implicit_tls_port = chosen["implicit_tls"]
         self.submission_port = chosen["submission"]
         self.tight_port = chosen["tight"]
+        self.xclient_port = chosen["xclient"]
+        self.proxy_port = chosen["proxy"]
 
     def _write_files(self) -> None:
         uid, gid = _vmail_ids()
@@ -598,6 +614,11 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             "  -o smtpd_forbid_unauth_pipelining=yes",
             "  -o smtpd_forbid_bare_newline=reject",
             "  -o smtpd_forbid_bare_newline_exclusions=",
+            f"{HOST}:{self.xclient_port} {smtpd}",
+            f"  -o smtpd_authorized_xclient_hosts={XCLIENT_HOSTS}",
+            f"  -o smtpd_authorized_xforward_hosts={XCLIENT_HOSTS}",
+            f"{HOST}:{self.proxy_port} {smtpd}",
+            "  -o smtpd_upstream_proxy_protocol=haproxy",
         ]
         lines += [f"{listener} {smtpd}" for listener in self.extra_listeners]
         return "\n".join(lines) + "\n" + _SERVICES
@@ -610,6 +631,8 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             ("implicit_tls", HOST, self.implicit_tls_port, True),
             ("submission", HOST, self.submission_port, False),
             ("tight", HOST, self.tight_port, False),
+            ("xclient", HOST, self.xclient_port, False),
+            ("proxy", HOST, self.proxy_port, False),
         ]
         if self.ipv6_host:
             checks.append(("main (IPv6)", self.ipv6_host, self.main_port, False))
@@ -638,6 +661,8 @@ smtpcheck_auth_required = permit_sasl_authenticated,
     def _probe(self, host: str, port: int, tls: bool) -> bytes:
         with socket.create_connection((host, port), timeout=2) as raw:
             sock: socket.socket = raw
+            if port == self.proxy_port:  # smtpd waits for the PROXY header first
+                raw.sendall(b"PROXY TCP4 127.0.0.1 127.0.0.1 1 25\r\n")
             if tls:
                 sock = self.ssl_context().wrap_socket(raw, server_hostname=host)
             banner = sock.recv(512)

@@ -335,7 +335,10 @@ XCLIENT_PROXY = [
         help="Send a PROXY protocol header of this version.",
     ),
     _opt(
-        "--proxy", "proxy_raw", metavar="TEXT|base64:DATA|@FILE", help="Send this raw PROXY header."
+        "--proxy",
+        "proxy_raw",
+        metavar="TEXT|base64:DATA|@FILE",
+        help="Raw PROXY header: TEXT goes after 'PROXY ' (v1) or the v2 signature, as in swaks; base64:DATA and @FILE are sent exactly.",
     ),
     _opt(
         "--proxy-family",

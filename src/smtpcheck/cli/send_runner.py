@@ -33,9 +33,13 @@ from smtpcheck.scenarios.send_options import (
 )
 
 
-def _usage_error(message: str) -> int:
+class ProxyUsageError(click.UsageError):
+    """PROXY options that cannot make a header: exit 35, as in swaks."""
+
+
+def _usage_error(message: str, code: ExitCode = ExitCode.USAGE) -> int:
     click.echo(f"smtpcheck send: {message}", err=True)
-    return int(ExitCode.USAGE)
+    return int(code)
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -189,7 +193,14 @@ def build_options(params: dict[str, Any]) -> SendOptions:
         if params[f"xclient_{name.replace('-', '_')}"] is not None
     }
     proxy = None
-    if params["proxy_version"] or params["proxy_raw"]:
+    proxy_parts = [
+        f"--proxy-{name.replace('_', '-')}"
+        for name in ("family", "protocol", "command", "source", "source_port", "dest", "dest_port")
+        if params[f"proxy_{name}"] is not None
+    ]
+    if params["proxy_raw"] and proxy_parts:
+        raise ProxyUsageError(f"--proxy cannot be mixed with {', '.join(proxy_parts)}")
+    if params["proxy_version"] or params["proxy_raw"] or proxy_parts:
         raw = None
         if params["proxy_raw"]:
             from smtpcheck.protocol.proxy import ProxyHeaderError, parse_raw
@@ -200,9 +211,9 @@ def build_options(params: dict[str, Any]) -> SendOptions:
                     with open(text[1:], "rb") as handle:
                         raw = handle.read()
                 else:
-                    raw = parse_raw(text)
+                    raw = parse_raw(text, int(params["proxy_version"] or 1))
             except (OSError, ProxyHeaderError) as exc:
-                raise click.UsageError(f"--proxy: {exc}") from None
+                raise ProxyUsageError(f"--proxy: {exc}") from None
         proxy = ProxyOptions(
             version=int(params["proxy_version"] or 1),
             raw=raw,
@@ -395,6 +406,8 @@ def run(params: dict[str, Any]) -> int:
             out = _open(params["output_file_stdout"])
         if params["output_file_stderr"]:
             err = _open(params["output_file_stderr"])
+    except ProxyUsageError as exc:
+        return _usage_error(exc.message, ExitCode.PROXY_OPTIONS)
     except click.UsageError as exc:
         return _usage_error(exc.message)
     except (click.Abort, EOFError):

@@ -85,8 +85,14 @@ def v2_header(
     return V2_SIGNATURE + head + struct.pack(">H", len(body)) + body
 
 
-def parse_raw(text: str) -> bytes:
-    """`--proxy` raw value: text (\\r\\n appended for v1 text), `base64:...`."""
+def parse_raw(text: str, version: int = 1) -> bytes:
+    """`--proxy` raw value, as swaks reads it: what follows the header's fixed start.
+
+    Text is sent after `PROXY ` (v1, ended with CRLF) or after the 12-byte signature
+    (v2), so `--proxy "TCP4 192.0.2.1 192.0.2.2 1234 25"` works as in swaks; text that
+    already has that start is sent as is. `base64:DATA` is always sent exactly as
+    decoded (whole header, or deliberately broken bytes).
+    """
     if text.startswith("base64:"):
         import base64
 
@@ -95,4 +101,8 @@ def parse_raw(text: str) -> bytes:
         except ValueError:
             raise ProxyHeaderError("--proxy base64: value is not valid base64") from None
     raw = text.encode("utf-8")
+    if version == 2:
+        return raw if raw.startswith(V2_SIGNATURE) else V2_SIGNATURE + raw
+    if not raw.startswith(b"PROXY "):
+        raw = b"PROXY " + raw
     return raw if raw.endswith(b"\n") else raw + b"\r\n"

@@ -71,9 +71,18 @@ async def send_proxy(run: SendRun, target: Target) -> None:
     except ProxyHeaderError as exc:
         run.note_failure("proxy", f"PROXY: {exc}")
         raise StopSession(ExitCode.PROXY_OPTIONS) from None
-    step = run.step("proxy", f"PROXY protocol v{run.options.proxy.version} header")  # type: ignore[union-attr]
-    step.command = header.decode("latin-1").rstrip("\r\n") if header.isascii() else header.hex()
-    await run.need_session().write(header, "proxy")
+    proxy = run.options.proxy
+    assert proxy is not None
+    step = run.step("proxy", f"PROXY protocol v{proxy.version} header")
+    # v1 is a text line; v2 is binary: shown in hex rather than as broken lines
+    readable = header.isascii() and header.endswith(b"\n") and header.count(b"\n") == 1
+    step.command = (
+        header.decode("ascii").rstrip("\r\n")
+        if readable
+        else f"<PROXY header, {len(header)} bytes: {header.hex(' ')}>"
+    )
+    shown = header if readable else step.command.encode("ascii") + b"\r\n"
+    await run.need_session().write(header, "proxy", shown=shown)
     step.status = Status.PASS
     if run.options.drop_after == "proxy" or run.options.drop_after_send == "proxy":
         await run.drop()
