@@ -4,7 +4,10 @@ The steps (connect, banner, reverse DNS, EHLO, STARTTLS, TLS, certificate, EHLO 
 MAIL, RCPT, the probes, DATA with --send, QUIT) become children of one `address` step,
 each with what was sent and received, its time, status and findings. The reverse DNS
 lookups run while the session does. A network failure ends the session at the step it
-hit, explained; cancellation (the overall time limit) marks the step under way.
+hit, explained; cancellation (the overall time limit) marks the step under way. When
+STARTTLS or the TLS handshake breaks the session, a second connection goes on without
+STARTTLS (a `reconnect` step, then connect, banner, EHLO, MAIL, RCPT...), as a sending
+server with opportunistic TLS does; the TLS failure stays a finding.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from smtpcheck.scenarios.check.options import CheckOptions
 from smtpcheck.scenarios.check.session_steps import envelope_steps, settle, worst
 
 RdnsLookup = Callable[[str], Coroutine[Any, Any, RdnsFacts]]
+
+#: a session broken at these steps is tried again in plain text (opportunistic TLS)
+TLS_STEPS = ("starttls", "tls", "ehlo-tls")
 
 
 class AddressCheck:
@@ -188,10 +194,31 @@ class AddressCheck:
             self.finding(step, Status.FAIL, "session-failed", step=exc.step, detail=exc.message)
 
     async def _session(self) -> None:
-        opts = self.options
+        if not await self._open():
+            return
+        info = await self._ehlo("ehlo")
+        if info is False:
+            return
+        reconnect = None
+        if isinstance(info, EhloInfo) and info.has("STARTTLS") and self.options.starttls:
+            try:
+                info = await self._starttls(info)
+            except SessionError as exc:
+                if exc.step not in TLS_STEPS:
+                    raise
+                self._session_failed(exc)  # the TLS failure stays a finding
+                reconnect, info = await self._reconnect_plain()
+            if info is False:
+                return
+        await envelope_steps(self, info if isinstance(info, EhloInfo) else None)
+        if reconnect is not None and self.accepted:
+            self.finding(reconnect, Status.INFO, "tls-fallback-plain")
+
+    async def _open(self) -> bool:
+        """A new connection and its greeting; True when the server said 220."""
         self.session = session = SmtpSession(
             self.transcript,
-            timeout=opts.timeout,
+            timeout=self.options.timeout,
             annotator=lambda reply, step: short_meaning(reply, step, self.lang),
         )
         step = self.add("connect", t("check.step.connect", self.lang, port=self.port))
@@ -208,20 +235,24 @@ class AddressCheck:
         step.findings += check_banner(
             reply.code, reply.lines, (step.duration_ms or 0) / 1000, self.lang, subject=self.subject
         )
-        if reply.code == 220:
-            settle(step)
         if reply.code != 220:
-            return
+            return False
+        settle(step)
         self._banner_name = banner_host(reply.lines)
+        return True
 
-        info = await self._ehlo("ehlo")
-        if info is False:
-            return
-        if isinstance(info, EhloInfo) and info.has("STARTTLS") and opts.starttls:
-            info = await self._starttls(info)
-            if info is False:
-                return
-        await envelope_steps(self, info if isinstance(info, EhloInfo) else None)
+    async def _reconnect_plain(self) -> tuple[Step, EhloInfo | bool | None]:
+        """After STARTTLS or its handshake broke the session: connect again and go on
+        without STARTTLS, as a sending MTA with opportunistic TLS does."""
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                await self.session.close()
+        step = self.add("reconnect", t("check.step.reconnect", self.lang))
+        step.status = Status.INFO
+        self.transcript.note("Reconnecting without STARTTLS, as a sending server would")
+        if not await self._open():
+            return step, False
+        return step, await self._ehlo("ehlo")
 
     async def _ehlo(self, name: str) -> EhloInfo | bool | None:
         """EHLO (HELO fallback): the capabilities, None for HELO only, False: refused."""

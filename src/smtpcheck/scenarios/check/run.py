@@ -27,7 +27,7 @@ from smtpcheck.dns import (
     parse_domain,
     reverse_lookup,
 )
-from smtpcheck.net.errors import FailureKind
+from smtpcheck.net.errors import FailureKind, describe_os_error
 from smtpcheck.report.model import Finding, Report, Status, Step
 from smtpcheck.scenarios.check.address import AddressCheck
 from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
@@ -192,7 +192,10 @@ class CheckRun:
         await asyncio.gather(*probes)
 
     async def _probe_ports(self, check: AddressCheck, step: Step, timeout: float) -> None:
+        from smtpcheck.knowledge.i18n import t
+
         lang = self.options.lang
+        summary = []
         for port in ALTERNATE_PORTS:
             try:
                 async with asyncio.timeout(timeout):
@@ -208,11 +211,13 @@ class CheckRun:
                         port=port,
                     )
                 )
+                summary.append(t("check.step.port_probe_open", lang, port=port))
             except (OSError, TimeoutError) as exc:
+                # asyncio's strerror is "Connect call failed (...)": the errno says more
                 detail = (
-                    "timeout"
+                    t("check.step.port_probe_timeout", lang, seconds=f"{timeout:g}")
                     if isinstance(exc, TimeoutError)
-                    else (exc.strerror or str(exc)).lower()
+                    else describe_os_error(exc)
                 )
                 step.findings.append(
                     make_finding(
@@ -225,6 +230,8 @@ class CheckRun:
                         detail=detail,
                     )
                 )
+                summary.append(t("check.step.port_probe_closed", lang, port=port, detail=detail))
+        step.detail = "; ".join(summary)  # seen without --verbose, unlike INFO findings
         step.status = Status.INFO
 
 
