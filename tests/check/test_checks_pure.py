@@ -11,10 +11,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from smtpcheck.checks.banner import check_banner
 from smtpcheck.checks.certificate import check_certificate
-from smtpcheck.checks.names import is_fqdn, name_matches
+from smtpcheck.checks.names import is_fqdn
 from smtpcheck.checks.probes import check_random_recipient, check_relay
 from smtpcheck.checks.rdns import RdnsFacts, check_rdns
 from smtpcheck.knowledge.i18n import message_keys
+from smtpcheck.net.verify import name_matches
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 """The server's certificate, judged from the chain it presented (no second handshake).
 
 The TLS handshake runs without verification, so that one connection shows everything;
-this module then verifies the captured chain itself with `cryptography.x509.verification`
-and reports each problem as its own finding: trust (and why not: self-signed, missing
-intermediate, unknown issuer), validity dates, the name against the MX host (RFC 6125),
-the key and the signature algorithm. Trust is judged at a moment when every presented
+this module then has `net.verify` verify the captured chain and reports each problem as
+its own finding: trust (and why not: self-signed, missing intermediate, unknown issuer),
+validity dates, the name against the MX host (RFC 6125), the key and the signature
+algorithm. Trust is judged at a moment when every presented
 certificate is valid and against a name the certificate holds, so an expired or
 misnamed certificate is not also reported as "untrusted" for the same reason.
 """
@@ -12,70 +12,19 @@ misnamed certificate is not also reported as "untrusted" for the same reason.
 from __future__ import annotations
 
 import datetime
-import ssl
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509.oid import NameOID
 
 from smtpcheck.checks import make_finding
-from smtpcheck.checks.names import is_ip, name_matches
+from smtpcheck.net.verify import Verification, common_names, san_names, verify_chain
 from smtpcheck.report.model import Finding, Status
 
 #: fewer days left than this is a warning (renewals usually happen 30 days ahead)
 EXPIRY_WARNING_DAYS = 21
 _WEAK_HASHES = ("md5", "sha1")
-
-
-class TrustStoreError(ValueError):
-    """The CA file cannot be read."""
-
-
-def load_trust_store(ca_file: str | None = None) -> list[x509.Certificate]:
-    """Root certificates: those in `ca_file`, else the system's bundle (may be empty)."""
-    paths = [ca_file] if ca_file else _system_bundles()
-    roots: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            if ca_file:
-                raise TrustStoreError(f"cannot read CA file {ca_file}: {exc.strerror}") from None
-            continue
-        try:
-            with warnings.catch_warnings():  # old roots with odd serials: not our finding
-                warnings.simplefilter("ignore")
-                roots += x509.load_pem_x509_certificates(data)
-        except ValueError:
-            if ca_file:
-                raise TrustStoreError(f"no PEM certificate in {ca_file}") from None
-        if roots and not ca_file:
-            break
-    return roots
-
-
-def _system_bundles() -> list[str]:
-    paths = ssl.get_default_verify_paths()
-    return [p for p in (paths.cafile, paths.openssl_cafile) if p]
-
-
-@dataclass(frozen=True)
-class TrustResult:
-    trusted: bool
-    reason: str = ""
-
-
-def _first_dns_name(cert: x509.Certificate) -> str | None:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-    names = san.get_values_for_type(x509.DNSName)
-    return names[0].replace("*.", "wildcard.", 1) if names else None
 
 
 def _valid_moment(chain: Sequence[x509.Certificate], now: datetime.datetime) -> datetime.datetime:
@@ -85,53 +34,6 @@ def _valid_moment(chain: Sequence[x509.Certificate], now: datetime.datetime) -> 
     if start <= now <= end or start > end:
         return now
     return start + (end - start) / 2
-
-
-def verify_chain(
-    chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], now: datetime.datetime
-) -> TrustResult:
-    """Does the presented chain lead to one of `roots`? Dates and name set aside."""
-    from cryptography.x509.verification import (
-        Criticality,
-        DNSName,
-        ExtensionPolicy,
-        PolicyBuilder,
-        Store,
-        VerificationError,
-    )
-
-    leaf = chain[0]
-    if any(leaf == root for root in roots):
-        return TrustResult(True)  # pinned: the user trusts this very certificate
-    if not roots:
-        return TrustResult(False, "no trusted root certificates available")
-    name = _first_dns_name(leaf)
-    if name is None:
-        return TrustResult(False, "the certificate has no DNS name (subjectAltName)")
-    try:
-        verifier = (
-            PolicyBuilder()
-            .store(Store(list(roots)))
-            .time(_valid_moment(chain, now))
-            # The leaf's extensions are judged like OpenSSL does, not by the stricter
-            # Web PKI profile: mail servers' certificates need not be browser-grade.
-            .extension_policies(
-                ca_policy=ExtensionPolicy.webpki_defaults_ca(),
-                ee_policy=ExtensionPolicy.permit_all().require_present(
-                    x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
-                ),
-            )
-            .build_server_verifier(DNSName(name))
-        )
-        verifier.verify(leaf, list(chain[1:]))
-    except VerificationError as exc:
-        reason = str(exc)
-        if "candidates exhausted" in reason:
-            reason = "no path to a trusted root certificate (an unknown or private CA)"
-        return TrustResult(False, reason)
-    except ValueError as exc:  # e.g. a name the verifier cannot parse
-        return TrustResult(False, str(exc))
-    return TrustResult(True)
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
@@ -150,17 +52,11 @@ def _short_name(name: x509.Name) -> str:
 
 
 def certificate_names(cert: x509.Certificate) -> tuple[list[str], bool]:
-    """The names to match: subjectAltName DNS/IP entries, else the CN (flag True)."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
-        names += [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
-        if names:
-            return names, False
-    except x509.ExtensionNotFound:
-        pass
-    common = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return [str(common[0].value)] if common else [], True
+    """The names to show: subjectAltName DNS/IP entries, else the CN (flag True)."""
+    dns, ips = san_names(cert)
+    if dns or ips:
+        return dns + ips, False
+    return common_names(cert)[:1], True
 
 
 def check_certificate(
@@ -181,10 +77,13 @@ def check_certificate(
     except ValueError as exc:
         return [make_finding(Status.FAIL, "cert-unreadable", lang, subject=subject, error=exc)]
     leaf = chain[0]
+    # Trust is judged at a moment when every certificate is valid: dates are their own
+    # finding, not also a reason for "untrusted".
+    verification = verify_chain(chain_der, host=hostname, roots=roots, at=_valid_moment(chain, now))
     out = [
-        *_trust_findings(chain, roots, now, lang, subject),
+        *_trust_findings(chain, roots, verification, lang, subject),
         *_date_findings(leaf, now, lang, subject),
-        *_name_findings(leaf, hostname, lang, subject),
+        *_name_findings(leaf, hostname, bool(verification.host_match), lang, subject),
         *_key_findings(chain, lang, subject),
     ]
     return out
@@ -193,12 +92,11 @@ def check_certificate(
 def _trust_findings(
     chain: list[x509.Certificate],
     roots: Sequence[x509.Certificate],
-    now: datetime.datetime,
+    result: Verification,
     lang: str,
     subject: str | None,
 ) -> list[Finding]:
     leaf = chain[0]
-    result = verify_chain(chain, roots, now)
     issuer = _short_name(leaf.issuer)
     if result.trusted:
         return [make_finding(Status.PASS, "cert-trusted", lang, subject=subject, issuer=issuer)]
@@ -255,14 +153,10 @@ def _date_findings(
 
 
 def _name_findings(
-    leaf: x509.Certificate, hostname: str, lang: str, subject: str | None
+    leaf: x509.Certificate, hostname: str, matched: bool, lang: str, subject: str | None
 ) -> list[Finding]:
     names, from_cn = certificate_names(leaf)
     shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "") or "-"
-    if is_ip(hostname):
-        matched = any(name_matches(name, hostname) for name in names)
-    else:
-        matched = any(name_matches(name, hostname) for name in names if not is_ip(name))
     if not matched:
         return [
             make_finding(

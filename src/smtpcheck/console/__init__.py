@@ -5,7 +5,6 @@
 - `script`     runs commands read from a file or a pipe through the engine
 - `render`     turns transcript entries and console messages into styled lines
 - `messages`   the console's user-facing strings in English and Italian
-- `tlsverify`  checks a presented certificate chain against a trust store, offline
 - `completion` what the prompt offers on Tab (pure, plus a prompt_toolkit adapter)
 - `app`        the interactive prompt_toolkit front end
 

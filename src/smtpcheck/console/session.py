@@ -353,13 +353,16 @@ class ConsoleEngine:
         self._show_tls()
 
     def _show_tls(self) -> None:
-        from smtpcheck.console.tlsverify import verify_chain
+        from smtpcheck.net.verify import verify_chain
 
         assert self.session is not None and self.session.tls is not None
         info = self.session.tls
-        verdict = verify_chain(
-            info.chain, self.settings.sni or self.host or "", self.settings.ca_file
+        result = verify_chain(
+            [cert.der for cert in info.chain],
+            host=self.settings.sni or self.host or "",
+            ca_path=self.settings.ca_file,
         )
+        verdict = result.problem() or "ok"
         self.show(tls_lines(info, verdict, labels(self.settings.lang)))
 
     def message_template(self) -> str:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import dns.asyncresolver
 
 from smtpcheck.checks import make_finding
-from smtpcheck.checks.certificate import TrustStoreError, load_trust_store
 from smtpcheck.checks.rdns import RdnsFacts
 from smtpcheck.dns import (
     DnsConfigError,
@@ -28,6 +27,7 @@ from smtpcheck.dns import (
     reverse_lookup,
 )
 from smtpcheck.net.errors import FailureKind, describe_os_error
+from smtpcheck.net.verify import TrustStoreError, load_trust_store
 from smtpcheck.report.model import Finding, Report, Status, Step
 from smtpcheck.scenarios.check.address import AddressCheck
 from smtpcheck.scenarios.check.options import CheckExit, CheckOptions

@@ -88,17 +88,16 @@ async def after_handshake(run: SendRun, step: Step, target: Target) -> dict[str,
     host = opts.tls_verify_target or sni(opts, target) or target.host
     result = verify_chain(
         [cert.der for cert in info.chain],
-        check_ca=opts.tls_verify_ca,
-        check_host=opts.tls_verify_host,
-        host=host,
+        check_trust=opts.tls_verify_ca,
+        host=(host or "") if opts.tls_verify_host else None,
         ca_path=opts.tls.ca_file,
     )
     session.tls = dataclasses.replace(info, verified=result.ok)
     data["verified"] = result.ok
     data["verification"] = {
-        "ca": result.ca_ok,
-        "ca_error": result.ca_error,
-        "host": result.host_ok,
+        "ca": result.trusted,
+        "ca_error": result.reason,
+        "host": result.host_match,
         "host_error": result.host_error,
         "host_checked": host if opts.tls_verify_host else None,
     }
