@@ -154,9 +154,8 @@ def merge(
     env = dict(os.environ if environ is None else environ)
     cli = list(args)
     table = OptionTable(command)
-    config: str | None = default_config_path()
-    if not os.path.exists(config):
-        config = None
+    default = default_config_path()
+    config: str | None = default if os.path.exists(default) else None
     rest: list[str] = []
     i = 0
     while i < len(cli):

@@ -122,7 +122,9 @@ def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
         message = message.replace(token, value)
     if has_new:
         joined = "".join(h + "\n" for h in new_headers if h not in spec.headers).encode()
-        message = message.replace(b"%NEW_HEADERS%\n", joined).replace(b"%NEW_HEADERS%", joined)
+        # as in swaks: the token alone is replaced; the newline after it stays (in the
+        # default template it is the blank line that ends the header section)
+        message = message.replace(b"%NEW_HEADERS%", joined)
         message = message.replace(b"%BODY%", body)
         return _apply_headers(message, spec.headers) if spec.headers else message
     message = message.replace(b"%BODY%", body)

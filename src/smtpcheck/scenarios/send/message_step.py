@@ -72,4 +72,4 @@ def dkim_sign(run: SendRun, message: bytes) -> bytes:
     except Exception as exc:  # dkimpy raises several kinds for bad keys
         raise MessageSourceError(f"DKIM signing failed: {exc}") from None
     run.transcript.note(f"DKIM-signed for d={domain} s={opts.dkim_selector} ({algorithm.decode()})")
-    return signature.replace(b"\r\n", b"\n") + message.replace(b"\r\n", b"\n")
+    return bytes(signature).replace(b"\r\n", b"\n") + message.replace(b"\r\n", b"\n")
