@@ -1,15 +1,24 @@
 """Parsing `host[:port]` the way every smtpcheck option writes it.
 
-One parser for `--server`, `--listen` and `--dns`: a name or IPv4 address with an
-optional `:port`, an IPv6 address in brackets (`[::1]:25`), a bare IPv6 address
-(`::1`, no port possible), and, where swaks accepts it, `host/port`.
+One parser for `--server` (send, check), `--listen` (sink), `--dns` and the console's
+`open`: a name or IPv4 address with an optional `:port`, an IPv6 address in brackets
+(`[::1]:25`), a bare IPv6 address (`::1`, no port possible), and, where swaks accepts it,
+`host/port`. Callers wrap HostPortError in their own error, keeping its `kind` or text.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+HostPortProblem = Literal["missing_bracket", "port_after_bracket", "empty_port", "bad_port"]
+
 
 class HostPortError(ValueError):
     """The text is not `host[:port]`; the message says why, in one line."""
+
+    def __init__(self, message: str, kind: HostPortProblem) -> None:
+        super().__init__(message)
+        self.kind: HostPortProblem = kind
 
 
 def split_host_port(
@@ -21,24 +30,26 @@ def split_host_port(
     if value.startswith("["):
         end = value.find("]")
         if end < 0:
-            raise HostPortError(f"{text!r}: missing ']' after the IPv6 address")
+            raise HostPortError(f"{text!r}: missing ']' after the IPv6 address", "missing_bracket")
         host, rest = value[1:end], value[end + 1 :]
         if rest:
             separators = ":/" if allow_slash else ":"
-            if rest[0] not in separators or len(rest) == 1:
-                raise HostPortError(f"{text!r}: expected ':port' after ']'")
+            if rest[0] not in separators:
+                raise HostPortError(f"{text!r}: expected ':port' after ']'", "port_after_bracket")
+            if len(rest) == 1:
+                raise HostPortError(f"{text!r}: empty port after {rest!r}", "empty_port")
             port_text = rest[1:]
     elif allow_slash and "/" in value:
         host, _, port_text = value.rpartition("/")
         if not port_text:
-            raise HostPortError(f"{text!r}: empty port after '/'")
+            raise HostPortError(f"{text!r}: empty port after '/'", "empty_port")
     elif value.count(":") == 1:
         host, _, port_text = value.partition(":")
         if not port_text:
-            raise HostPortError(f"{text!r}: empty port after ':'")
-    return host, parse_port(port_text, text, allow_zero=allow_port_zero) if port_text else (
-        default_port
-    )
+            raise HostPortError(f"{text!r}: empty port after ':'", "empty_port")
+    if not port_text:
+        return host, default_port
+    return host, parse_port(port_text, text, allow_zero=allow_port_zero)
 
 
 def parse_port(port_text: str, context: str = "", *, allow_zero: bool = False) -> int:
@@ -46,5 +57,7 @@ def parse_port(port_text: str, context: str = "", *, allow_zero: bool = False) -
     low = 0 if allow_zero else 1
     if not port_text.isdigit() or not low <= int(port_text) <= 65535:
         where = f"{context!r}: " if context else ""
-        raise HostPortError(f"{where}port must be a number from {low} to 65535, not {port_text!r}")
+        raise HostPortError(
+            f"{where}port must be a number from {low} to 65535, not {port_text!r}", "bad_port"
+        )
     return int(port_text)

@@ -18,6 +18,7 @@ from smtpcheck.protocol.ehlo import parse_ehlo
         ("open --tls smtp.example.com", c.Open("smtp.example.com", None, tls=True)),
         ("open 127.0.0.1:2525", c.Open("127.0.0.1", 2525)),
         ("open [::1] 25", c.Open("::1", 25)),
+        ("open [::1]:2525", c.Open("::1", 2525)),
         ("open kate@fabrikam.com", c.Open("kate@fabrikam.com")),
         ("close", c.Close()),
         ("QUIT", c.Quit()),

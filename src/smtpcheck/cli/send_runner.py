@@ -171,12 +171,14 @@ def build_options(params: dict[str, Any]) -> SendOptions:
     if params["tls_protocol"]:
         min_version, max_version = _tls_versions(params["tls_protocol"])
     local_interface, local_port = params["local_interface"], params["local_port"]
-    if local_interface and local_interface.count(":") == 1 and not local_interface.startswith("["):
-        local_interface, _, port_text = local_interface.partition(":")
-        local_port = _port(port_text)
-    elif local_interface and local_interface.startswith("["):
-        local_interface, _, rest = local_interface[1:].partition("]")
-        local_port = _port(rest.lstrip(":")) if rest.lstrip(":") else local_port
+    if local_interface:
+        from smtpcheck.hostport import HostPortError, split_host_port
+
+        try:
+            local_interface, given_port = split_host_port(local_interface, 0)
+        except HostPortError as exc:
+            raise click.UsageError(f"--local-interface: {exc}") from None
+        local_port = given_port or local_port
     xclient = {
         name: params[f"xclient_{name.replace('-', '_')}"]
         for name in (

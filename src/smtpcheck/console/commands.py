@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from smtpcheck.hostport import HostPortError, parse_port, split_host_port
+
 #: SMTP verbs offered by completion (RFC 5321 and the common extensions' verbs)
 SMTP_VERBS = (
     "EHLO", "HELO", "LHLO", "MAIL FROM:", "RCPT TO:", "DATA", "BDAT", "RSET", "NOOP",
@@ -187,9 +189,10 @@ def parse_on_off(value: str) -> bool:
 
 
 def _parse_port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise CommandError(f"{text!r} is not a port number (1-65535)")
-    return int(text)
+    try:
+        return parse_port(text)
+    except HostPortError:
+        raise CommandError(f"{text!r} is not a port number (1-65535)") from None
 
 
 def _parse_open(words: list[str]) -> Open:
@@ -204,11 +207,13 @@ def _parse_open(words: list[str]) -> Open:
         raise CommandError("usage: open [--tls] HOST [PORT]  or  open [--tls] user@domain")
     target = rest[0]
     port = _parse_port(rest[1]) if len(rest) == 2 else None
-    if port is None and target.count(":") == 1 and "@" not in target:
-        host, _, port_text = target.partition(":")
-        target, port = host, _parse_port(port_text)
-    if target.startswith("[") and target.endswith("]"):
-        target = target[1:-1]
+    if "@" not in target:
+        try:
+            target, given = split_host_port(target, 0)  # 0: no port in the text
+        except HostPortError as exc:
+            raise CommandError(str(exc)) from None
+        if given and port is None:
+            port = given
     return Open(target, port, tls)
 
 

@@ -25,6 +25,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
+from smtpcheck.hostport import HostPortError, split_host_port
+
 DEFAULT_TIMEOUT = 5.0
 DNS_PORT = 53
 # 1232 bytes avoids IP fragmentation (DNS flag day 2020) and still fits DNSSEC answers.
@@ -60,32 +62,14 @@ class DnsServer:
 
         Raises `DnsConfigError` with a one-line message on anything else.
         """
-        text = spec.strip()
-        host, port_text = text, ""
-        if text.startswith("["):
-            closing = text.find("]")
-            if closing < 0:
-                raise DnsConfigError("server_missing_bracket", spec)
-            host, rest = text[1:closing], text[closing + 1 :]
-            if rest:
-                if not rest.startswith(":"):
-                    raise DnsConfigError("server_port_after_bracket", spec)
-                port_text = rest[1:]
-                if not port_text:
-                    raise DnsConfigError("server_empty_port", spec)
-        elif text.count(":") == 1:
-            host, port_text = text.split(":")
-            if not port_text:
-                raise DnsConfigError("server_empty_port", spec)
+        try:
+            host, port = split_host_port(spec, DNS_PORT)
+        except HostPortError as exc:
+            raise DnsConfigError(f"server_{exc.kind}", spec) from None
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             raise DnsConfigError("server_not_ip", spec) from None
-        port = DNS_PORT
-        if port_text:
-            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                raise DnsConfigError("server_bad_port", spec)
-            port = int(port_text)
         return cls(ip=str(address), port=port)
 
     def __str__(self) -> str:

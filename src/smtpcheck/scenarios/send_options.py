@@ -205,24 +205,3 @@ def normalise_quit_point(value: str, option: str = "--quit-after") -> str:
         raise ValueError(f"{option} takes one of connect, {', '.join(allowed)}, not {value!r}")
     return point
 
-
-def split_server(value: str, default_port: int) -> tuple[str, int]:
-    """`host`, `host:port`, `[v6]:port`, `v6/port` or a bare IPv6 address."""
-    text = value.strip()
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest.lstrip(":/")
-        return host, _port(port_text) if port_text else default_port
-    if "/" in text:
-        host, _, port_text = text.rpartition("/")
-        return host, _port(port_text)
-    if text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-        return host, _port(port_text)
-    return text, default_port  # a name, an IPv4 address, or a bare IPv6 address
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"bad port {text!r}")
-    return int(text)

@@ -7,8 +7,9 @@ with no MX falls back to its own address (RFC 5321 §5.1), a null MX means no ma
 
 from __future__ import annotations
 
+from smtpcheck.hostport import HostPortError, split_host_port
 from smtpcheck.net.transcript import Transcript
-from smtpcheck.scenarios.send_options import SendOptions, Target, TlsMode, split_server
+from smtpcheck.scenarios.send_options import SendOptions, Target, TlsMode
 
 
 class TargetError(Exception):
@@ -29,9 +30,9 @@ async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[
         return [Target(options.socket_path or options.pipe_command or "", 0)]
     if options.server:
         try:
-            host, server_port = split_server(options.server, port)
-        except ValueError as exc:
-            raise TargetError(f"--server {options.server}: {exc}") from None
+            host, server_port = split_host_port(options.server, port, allow_slash=True)
+        except HostPortError as exc:
+            raise TargetError(f"--server: {exc}") from None
         return [Target(host, options.port or server_port)]
     if not options.recipients:
         raise TargetError("no --server and no --to: nowhere to send")

@@ -43,27 +43,14 @@ def default_store_dir() -> Path:
 
 
 def parse_listen(value: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """Parse `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT` into (host, port)."""
-    text = value.strip()
-    host, port_text = text, ""
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ConfigError(f"invalid listen address {value!r}: missing ']'")
-        host, rest = text[1:end], text[end + 1 :]
-        if rest and not rest.startswith(":"):
-            raise ConfigError(f"invalid listen address {value!r}")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, port_text = text.split(":")
-    host = host or "127.0.0.1"
+    """Parse `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT` into (host, port); port 0: any."""
+    from smtpcheck.hostport import HostPortError, split_host_port
+
     try:
-        port = int(port_text) if port_text else default_port
-    except ValueError:
-        raise ConfigError(f"invalid port in listen address {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"port out of range in {value!r}")
-    return host, port
+        host, port = split_host_port(value, default_port, allow_port_zero=True)
+    except HostPortError as exc:
+        raise ConfigError(f"invalid listen address {exc}") from None
+    return host or "127.0.0.1", port
 
 
 def is_loopback(host: str) -> bool:

@@ -26,6 +26,7 @@ from smtpcheck.dns import (
     parse_domain,
     reverse_lookup,
 )
+from smtpcheck.hostport import HostPortError
 from smtpcheck.net.errors import FailureKind, describe_os_error
 from smtpcheck.net.verify import TrustStoreError, load_trust_store
 from smtpcheck.report.model import Finding, Report, Status, Step
@@ -119,7 +120,10 @@ class CheckRun:
         try:
             async with asyncio.timeout(opts.timeout_total):
                 if opts.server:
-                    plan = await plan_for_server(opts, resolver, dns_timeout)
+                    try:
+                        plan = await plan_for_server(opts, resolver, dns_timeout)
+                    except HostPortError as exc:
+                        raise UsageError(f"--server: {exc}") from None
                 else:
                     assert resolver is not None
                     plan = await plan_from_dns(opts, domain, resolver, dns_timeout)

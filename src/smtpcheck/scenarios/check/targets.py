@@ -13,10 +13,10 @@ import dns.asyncresolver
 from smtpcheck.checks import make_finding
 from smtpcheck.dns import LookupStatus, MxResult, MxStatus, lookup, resolve_mail_hosts
 from smtpcheck.dns.mx import MxFinding, Severity
+from smtpcheck.hostport import split_host_port
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.report.model import Finding, Status, Step
 from smtpcheck.scenarios.check.options import CheckOptions
-from smtpcheck.scenarios.send_options import split_server
 
 _SEVERITY = {Severity.ERROR: Status.FAIL, Severity.WARNING: Status.WARN, Severity.INFO: Status.INFO}
 _DOMAIN_FATAL = {
@@ -151,10 +151,13 @@ async def plan_from_dns(
 async def plan_for_server(
     options: CheckOptions, resolver: dns.asyncresolver.Resolver | None, dns_timeout: float
 ) -> Plan:
-    """The one host named by --server: an address as is, a name through DNS."""
+    """The one host named by --server: an address as is, a name through DNS.
+
+    Raises HostPortError when --server is not HOST[:PORT].
+    """
     assert options.server is not None
     lang = options.lang
-    host, port = split_server(options.server, options.port)
+    host, port = split_host_port(options.server, options.port, allow_slash=True)
     step = Step(name="server", title=t("check.step.server", lang, server=options.server))
     plan_host = HostPlan(host, step)
     plan = Plan(steps=[step], hosts=[plan_host], port=port)
