@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from smtpcheck.cli.common_options import dns_option, lang_option, output_option
+
 EXAMPLES = """\b
 Examples:
   smtpcheck check kate@fabrikam.com
@@ -40,7 +42,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="Port to test (587, 465 or 2525 instead of 25).",
 )
 @click.option("--first", is_flag=True, help="Stop at the first host that accepts the recipient.")
-@click.option("--dns", metavar="IP[:PORT]", help="Ask this DNS server instead of the system's.")
+@dns_option("Ask this DNS server instead of the system's.")
 @click.option("--ehlo", metavar="NAME", help="Name to send with EHLO (default: this host's FQDN).")
 @click.option(
     "-f",
@@ -86,14 +88,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
     callback=_seconds,
     help="Deadline of the whole check, in seconds.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report format on standard output.",
-)
+@output_option("Report format on standard output.", "-o")
 @click.option(
     "--html",
     "html_file",
@@ -107,12 +102,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
     is_flag=True,
     help="Every capability, every finding and the full transcripts.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "it"]),
-    default=None,
-    help="Language of the report (default: from LANG).",
-)
+@lang_option("Language of the report (default: from LANG).")
 def check(**params: object) -> None:
     """Test where mail for ADDRESS (or DOMAIN) goes and say what is wrong.
 

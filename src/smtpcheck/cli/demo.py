@@ -12,14 +12,11 @@ import sys
 
 import click
 
+from smtpcheck.cli.common_options import lang_option
+
 
 @click.command("demo", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "it"]),
-    default=None,
-    help="Language of the explanations (default: from LANG).",
-)
+@lang_option("Language of the explanations (default: from LANG).")
 @click.option("--no-explain", is_flag=True, help="Do not annotate replies with their meaning.")
 def demo(lang: str | None, no_explain: bool) -> None:
     """Run the offline demo: a successful session, then the classic failures.

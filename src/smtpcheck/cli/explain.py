@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from smtpcheck.cli.common_options import UsageErrorExitsOne, lang_option, output_option
 from smtpcheck.knowledge import (
     STEPS,
     explain_connection_failure,
@@ -36,20 +37,6 @@ _ENHANCED = re.compile(r"^\d+\.\d+\.\d+$")
 _TOKEN = re.compile(r"^[\w.#-]+$")
 
 Line = tuple[str, str | None]  # (text, rich style)
-
-
-class _UsageErrorsExitOne(click.Command):
-    """Usage errors exit with status 1 (the project's convention), not click's 2."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:  # fmt: skip
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as error:
-            error.exit_code = 1
-            raise
 
 
 def _fail(message: str) -> None:
@@ -171,7 +158,7 @@ Works offline; the language follows --lang, else LANG/LC_ALL/LC_MESSAGES.
 """
 
 
-@click.command("explain", cls=_UsageErrorsExitOne, help=_HELP)
+@click.command("explain", cls=UsageErrorExitsOne, help=_HELP)
 @click.argument("query", nargs=-1)
 @click.option(
     "--step",
@@ -190,20 +177,8 @@ Works offline; the language follows --lang, else LANG/LC_ALL/LC_MESSAGES.
     is_flag=True,
     help=f"QUERY is a connection failure: {', '.join(CONNECTION_FAILURES)}.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "it"]),
-    default=None,
-    help="Language of the explanation (default: from the locale).",
-)
-@click.option(
-    "--output",
-    "output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@lang_option("Language of the explanation (default: from the locale).")
+@output_option("Output format.")
 def explain(
     query: tuple[str, ...], step: str | None, ehlo: bool, connection: bool,
     lang: str | None, output: str,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from smtpcheck.cli.common_options import UsageErrorExitsOne, dns_option, lang_option, output_option
+
 if TYPE_CHECKING:
     from smtpcheck.dns import Address, Lookup, MxFinding, MxResult
     from smtpcheck.knowledge.dns import MxFindingText
@@ -42,18 +44,6 @@ Exit codes:
   3  DNS failure: SERVFAIL, timeout, REFUSED, no DNS server reachable"""
 
 
-class _MxCommand(click.Command):
-    """Click exits 2 on usage errors; this command keeps 2 for "no mail" and uses 1."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            # exit_code is a class attribute in click; override it on this instance only.
-            setattr(error, "exit_code", EXIT_USAGE)  # noqa: B010
-            raise
-
-
 def _fail(message: str, code: int, lang: str) -> NoReturn:
     from smtpcheck.knowledge.i18n import t
 
@@ -63,16 +53,13 @@ def _fail(message: str, code: int, lang: str) -> NoReturn:
 
 @click.command(
     "mx",
-    cls=_MxCommand,
+    cls=UsageErrorExitsOne,  # 2 means "no mail" here
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.argument("domain")
-@click.option(
-    "--dns",
-    "dns_server",
-    metavar="IP[:PORT]",
-    help="Ask this DNS server (IPv6 as [::1]:5353) instead of the system resolver.",
+@dns_option(
+    "Ask this DNS server (IPv6 as [::1]:5353) instead of the system resolver.", "dns_server"
 )
 @click.option(
     "--timeout",
@@ -82,21 +69,10 @@ def _fail(message: str, code: int, lang: str) -> NoReturn:
     metavar="SECONDS",
     help="Hard deadline for each DNS query.",
 )
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report format; JSON is described in docs/json-mx.md.",
-)
+@output_option("Report format; JSON is described in docs/json-mx.md.")
 @click.option("-4", "family", flag_value=4, type=int, help="Only IPv4 addresses count.")
 @click.option("-6", "family", flag_value=6, type=int, help="Only IPv6 addresses count.")
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "it"]),
-    default=None,
-    help="Language of the report and messages, text and JSON (default: from the locale).",
-)
+@lang_option("Language of the report and messages, text and JSON (default: from the locale).")
 def mx(
     domain: str,
     dns_server: str | None,
