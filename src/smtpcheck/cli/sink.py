@@ -142,7 +142,7 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
     help="Event loop; auto uses uvloop when it is installed.",
 )
 @click.pass_context
-def sink(ctx: click.Context, **options: Any) -> None:
+def sink(ctx: click.Context, /, **options: Any) -> None:
     """Run a local capture SMTP server that keeps every message and never relays.
 
     With a subcommand (list, show, sessions, clear), read back what it captured.

@@ -84,9 +84,9 @@ class TlsHandlers:
             self.close()
             return
         try:
-            new_transport = await self.loop.start_tls(  # type: ignore[arg-type]
+            new_transport = await self.loop.start_tls(
                 self.transport,
-                self,
+                self,  # type: ignore[arg-type]  # a mixin of the session, a Protocol
                 self.server.tls_context,
                 server_side=True,
                 ssl_handshake_timeout=self.config.limits.command_timeout,

@@ -32,7 +32,7 @@ from smtpcheck.sink.handle_tls import TlsHandlers
 from smtpcheck.sink.personas import exchange_date
 from smtpcheck.sink.rules import Rule, parse_reply
 
-Pending = Coroutine[Any, Any, None] | None
+Pending = Coroutine[Any, Any, object] | None  # a coroutine to run, or nothing
 _HANDLER_NAMES: dict[str, str] = {}
 _ADVERTISED: dict[str, frozenset[str]] = {}
 BODY_VALUES = {"7BIT", "8BITMIME"}
@@ -140,7 +140,8 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         if isinstance(event, MessageEnd):
             for anomaly in event.anomalies:
                 self.note(anomaly)
-            return self.on_message_end()
+            ended: Pending = self.on_message_end()
+            return ended
         if isinstance(event, ChunkEnd):
             if not self.recipients:
                 self.bad_command("bad_sequence", detail="no valid recipients")

@@ -258,11 +258,11 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             if transport is not None and not transport.is_closing():
                 transport.write(data)
 
-    def run_async(self, coro: Coroutine[Any, Any, None]) -> None:
+    def run_async(self, coro: Coroutine[Any, Any, object]) -> None:
         self.busy = True
         self.task = self.loop.create_task(self._finish_async(coro))
 
-    async def _finish_async(self, coro: Coroutine[Any, Any, None]) -> None:
+    async def _finish_async(self, coro: Coroutine[Any, Any, object]) -> None:
         try:
             await coro
         except asyncio.CancelledError:
@@ -281,7 +281,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         return self.send_event(Reply.build(code, *lines))
 
     def send_event(self, reply: Reply) -> bytes:
-        wire = self.conn.send(reply)
+        wire: bytes = self.conn.send(reply)
         if self.out is not None:
             self.out.append(wire)
         elif self.transport is not None and not self.transport.is_closing():

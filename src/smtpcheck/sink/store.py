@@ -366,8 +366,10 @@ class Store:
 
     def raw(self, message: dict[str, Any], with_trace: bool = True) -> bytes:
         """The stored bytes: with our trace headers (the Maildir file) or as received."""
-        data = (self.maildir / message["path"]).read_bytes()
-        return data if with_trace else data[message["trace_length"] :]
+        path: str = message["path"]
+        trace_length: int = message["trace_length"]
+        data = (self.maildir / path).read_bytes()
+        return data if with_trace else data[trace_length:]
 
     def export_eml(self, message: dict[str, Any], target: Path) -> Path:
         """Write the message as an .eml file (CRLF, trace headers kept)."""
