@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from smtpcheck.cli.demo_dns import DemoDns
 from smtpcheck.knowledge.i18n import pick_language, t
@@ -33,7 +34,7 @@ NAMES = (HOSTNAME, "mail.contoso.com")
 class Case:
     key: str  # messages.toml key under demo.case
     target: str = "kate@fabrikam.com"
-    options: dict[str, object] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # CheckOptions fields
     closed_port: bool = False
     transcript: bool = False
     expected_exit: int = 0
@@ -169,7 +170,7 @@ async def _cases(lang: str, sink_port: int, ca: Path) -> int:
             port = _closed_port() if case.closed_port else sink_port
             shown = f"smtpcheck check {case.target} --port {port} --dns {dns_server.server}"
             print(f"$ {shown}\n")
-            settings: dict[str, object] = {
+            settings: dict[str, Any] = {
                 "ehlo": "mail.contoso.com",
                 "sender": "chris@contoso.com",
                 "tls_ca": str(ca),
@@ -179,7 +180,7 @@ async def _cases(lang: str, sink_port: int, ca: Path) -> int:
             }
             options = CheckOptions(
                 target=case.target, port=port, dns=dns_server.server, lang=lang, **settings
-            )  # type: ignore[arg-type]
+            )
             report = await run_check(options)
             render_text(report, sys.stdout, lang, transcript=case.transcript)
             if report.exit_code != case.expected_exit:
