@@ -13,7 +13,7 @@ Listeners (all on 127.0.0.1; the preferred port is used when free, otherwise a f
 | `implicit_tls_port`| 25465     | TLS from the first byte (smtpd_tls_wrappermode)          |
 | `submission_port`  | 25587     | STARTTLS required, then AUTH required for RCPT           |
 | `tight_port`       | 25528     | 1 connection, 2 recipients, 10240 bytes, strict protocol |
-| `xclient_port`     | 25530     | XCLIENT and XFORWARD allowed from 127.0.0.0/8            |
+| `xclient_port`     | 25530     | XCLIENT, XFORWARD allowed from 127.0.0.0/8; logs client ports |
 | `proxy_port`       | 25531     | expects a HAProxy PROXY header (v1 or v2) before the banner |
 
 The main listener is also on [::1] (`ipv6_host`, same port) when the machine has ::1.
@@ -617,6 +617,7 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             f"{HOST}:{self.xclient_port} {smtpd}",
             f"  -o smtpd_authorized_xclient_hosts={XCLIENT_HOSTS}",
             f"  -o smtpd_authorized_xforward_hosts={XCLIENT_HOSTS}",
+            "  -o smtpd_client_port_logging=yes",
             f"{HOST}:{self.proxy_port} {smtpd}",
             "  -o smtpd_upstream_proxy_protocol=haproxy",
         ]

@@ -141,7 +141,8 @@ def test_xforward_attributes_reach_postfix(postfix):
     # smtpd logs the forwarded client beside the real one, for this very message
     _wait_for_log(
         postfix,
-        rf"{queue_id}: client=\S+\[127\.0\.0\.1\], orig_client=fwd\.example\.test\[192\.0\.2\.7\]",
+        rf"{queue_id}: client=\S+\[127\.0\.0\.1\](?::\d+)?,"
+        r" orig_client=fwd\.example\.test\[192\.0\.2\.7\]",
     )
     postfix.wait_for_delivery("alice", marker)
 

@@ -258,6 +258,7 @@ def build_options(params: dict[str, Any]) -> SendOptions:
         tls_verify_target=params["tls_verify_target"],
         tls_get_peer_cert=params["tls_get_peer_cert"],
         tls_get_peer_chain=params["tls_get_peer_chain"],
+        tls_chain=params["tls_chain"],
         auth=auth is not None,
         auth_mechanisms=mechanisms,
         auth_user=_empty(params["auth_user"]),
@@ -422,6 +423,7 @@ def run(params: dict[str, Any]) -> int:
         except OSError as exc:
             return _usage_error(f"cannot write {params['log_file']}: {exc.strerror}")
     code = 0
+    reports: list[dict[str, Any]] = []
     try:
         for _ in range(params["repeat"]):
             transcript = Transcript()
@@ -439,11 +441,15 @@ def run(params: dict[str, Any]) -> int:
                 click.echo("*** interrupted", err=True)
                 return 130
             if as_json:
-                out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+                reports.append(report.to_dict())
             elif view_options.silent == 0 and not view_options.hide_all_output:
                 assert view is not None
                 render_end(report, out, view.colour, options.lang)
             code = code or report.exit_code
+        if as_json:
+            # one report, or with --repeat N > 1 a JSON array of the N reports in order
+            document = reports[0] if len(reports) == 1 else reports
+            out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     finally:
         if log_handle is not None:
             log_handle.close()

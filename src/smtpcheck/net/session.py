@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -88,6 +89,11 @@ class SmtpSession:
         """Open the TCP connection (and the TLS layer at once, for implicit TLS)."""
         step = "connect"
         local = (local_address or "", local_port or 0) if (local_address or local_port) else None
+        if local is not None and not local_address:
+            # a port alone: bind the wildcard address of the family we will connect with
+            # ("" is no address to asyncio; None would bind loopback only)
+            ipv6 = family == socket.AF_INET6 or (family == 0 and ":" in host)
+            local = ("::" if ipv6 else "0.0.0.0", local[1])
         try:
             async with asyncio.timeout(self.timeout):
                 self._reader, self._writer = await asyncio.open_connection(
@@ -113,8 +119,8 @@ class SmtpSession:
                 f"{host} port {port}: {describe_os_error(exc)}",
             ) from None
         sock = self._writer.get_extra_info("socket")
-        self.peer = tuple(self._writer.get_extra_info("peername")[:2])  # type: ignore[assignment]
-        self.local = tuple(sock.getsockname()[:2]) if sock else None  # type: ignore[assignment]
+        self.peer = tuple(self._writer.get_extra_info("peername")[:2])
+        self.local = tuple(sock.getsockname()[:2]) if sock else None
         self.transcript.note(
             f"Connected to {self.peer[0]} port {self.peer[1]}"
             + (f" from {self.local[0]}" if self.local else "")
@@ -162,7 +168,6 @@ class SmtpSession:
         (deadlines, STARTTLS) works as over TCP.
         """
         import shlex
-        import socket
         import subprocess
 
         ours, theirs = socket.socketpair()
@@ -328,6 +333,18 @@ class SmtpSession:
         except ProtocolError as exc:
             raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
         await self.write(wire, step)
+
+    async def send_message_exact(self, data: bytes, step: str = "eod") -> None:
+        """Send the message bytes exactly as given (swaks' --no-data-fixup).
+
+        No CRLF normalisation, no dot-stuffing, no final dot added: the caller's data
+        must end the message itself (with CRLF.CRLF), or the server waits for it.
+        """
+        try:
+            self.protocol.send_message(b"")  # the protocol now awaits the end-of-data reply
+        except ProtocolError as exc:
+            raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
+        await self.write(data, step)
 
     async def send_bdat(self, chunk: bytes, *, last: bool, step: str = "bdat") -> None:
         try:

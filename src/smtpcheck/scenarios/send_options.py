@@ -140,6 +140,7 @@ class SendOptions:
     tls_verify_target: str | None = None
     tls_get_peer_cert: str | None = None  # "-" = show it, else a file
     tls_get_peer_chain: str | None = None
+    tls_chain: str | None = None  # intermediates sent after the client certificate
     auth: bool = False
     auth_mechanisms: tuple[str, ...] = ()
     auth_user: str | None = None

@@ -215,7 +215,10 @@ async def _message(run: SendRun, message: bytes) -> None:
     session = run.need_session()
     step = run.step("eod", f"Message ({len(message)} bytes) and final dot")
     started = time.monotonic()
-    await session.send_message(message, "eod")
+    if opts.data_fixup:
+        await session.send_message(message, "eod")
+    else:  # --no-data-fixup: the bytes as given, bare LFs and all
+        await session.send_message_exact(message, "eod")
     if opts.drop_after_send == "dot":
         await run.drop()
     if opts.lmtp:
@@ -285,7 +288,8 @@ async def _bdat(run: SendRun, message: bytes, pipelined: bool) -> None:
 
     opts = run.options
     session = run.need_session()
-    body = message if opts.binarymime else normalize_line_endings(message)
+    exact = opts.binarymime or not opts.data_fixup
+    body = message if exact else normalize_line_endings(message)
     size = max(1, opts.chunk_size)
     chunks = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
     pending: list[tuple[Step, float, bool]] = []

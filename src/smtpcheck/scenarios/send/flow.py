@@ -214,11 +214,8 @@ class SendRun:
         if session.tls is not None:
             step.data["tls"] = await tls_step.after_handshake(self, step, target)
 
-    async def _run_on(self, target: Target, messages: list[bytes]) -> ExitCode:
-        from smtpcheck.scenarios.send import auth_step, envelope, extensions, tls_step
-
+    def _new_session(self) -> SmtpSession:
         opts = self.options
-        self.target = target
         self.session = SmtpSession(
             self.transcript,
             timeout=opts.timeout,
@@ -226,18 +223,39 @@ class SendRun:
             show_secrets=opts.show_secrets,
             annotator=lambda reply, step: short_meaning(reply, step, opts.lang),
         )
-        await self._connect(target)
-        if opts.proxy is not None:
-            await extensions.send_proxy(self, target)
+        return self.session
 
+    async def _open(self, target: Target, *, checkpoints: bool = True) -> None:
+        """Connect, send the PROXY header if asked, read the banner."""
+        from smtpcheck.scenarios.send import extensions
+
+        await self._connect(target)
+        if self.options.proxy is not None:
+            await extensions.send_proxy(self, target)
         step = self.step("banner", "Greeting (banner)")
         started = time.monotonic()
         reply = await self.need_session().read_reply("banner", (220,))
         self.record(step, reply, reply.code == 220, started)
         if reply.code != 220:
             raise StopSession(ExitCode.BANNER)
-        await self.checkpoint("proxy")
-        await self.checkpoint("banner")
+        if checkpoints:
+            await self.checkpoint("proxy")
+            await self.checkpoint("banner")
+
+    async def reconnect_plain(self, target: Target) -> EhloInfo | None:
+        """A new connection without TLS (after a failed --tls-optional handshake)."""
+        await self.need_session().close()
+        self._new_session()
+        await self._open(target, checkpoints=False)
+        return await self.hello("ehlo", ExitCode.EHLO, "first-helo")
+
+    async def _run_on(self, target: Target, messages: list[bytes]) -> ExitCode:
+        from smtpcheck.scenarios.send import auth_step, envelope, extensions, tls_step
+
+        opts = self.options
+        self.target = target
+        self._new_session()
+        await self._open(target)
 
         ehlo = await self.hello("ehlo", ExitCode.EHLO, "first-helo")
         await self.checkpoint("first-helo")

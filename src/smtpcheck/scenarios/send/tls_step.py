@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from smtpcheck.knowledge.i18n import t
+from smtpcheck.net.errors import SessionError
 from smtpcheck.net.tls import TlsInfo, build_context
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status, Step
@@ -25,8 +26,41 @@ if TYPE_CHECKING:
 
 
 def handshake_context(options: SendOptions) -> ssl.SSLContext:
-    """The context used for the handshake: the user's TLS options, no verification."""
-    return build_context(dataclasses.replace(options.tls, verify=False, ca_file=None))
+    """The context used for the handshake: the user's TLS options, no verification.
+
+    With `--tls-chain`, the intermediates are sent after the client certificate:
+    OpenSSL sends what the certificate file holds after the leaf, so the two files are
+    joined in a private temporary file just for loading.
+    """
+    tls = dataclasses.replace(options.tls, verify=False, ca_file=None)
+    if not (options.tls_chain and tls.client_cert):
+        return build_context(tls)
+    context = build_context(dataclasses.replace(tls, client_cert=None, client_key=None))
+    _load_client_chain(context, tls.client_cert, tls.client_key, options.tls_chain)
+    return context
+
+
+def _load_client_chain(context: ssl.SSLContext, cert: str, key: str | None, chain: str) -> None:
+    import os
+    import tempfile
+
+    from smtpcheck.net.tls import TlsConfigError
+
+    try:
+        with open(cert, "rb") as handle:
+            leaf = handle.read()
+        with open(chain, "rb") as handle:
+            intermediates = handle.read()
+    except OSError as exc:
+        raise TlsConfigError(f"cannot load client certificate: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="smtpcheck-tls-") as folder:
+        joined = os.path.join(folder, "client-chain.pem")  # the folder is ours alone (0700)
+        with open(joined, "wb") as handle:
+            handle.write(leaf.rstrip(b"\n") + b"\n" + intermediates)
+        try:
+            context.load_cert_chain(joined, key)
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsConfigError(f"cannot load client certificate and chain: {exc}") from None
 
 
 def sni(options: SendOptions, target: Target) -> str | None:
@@ -49,9 +83,7 @@ async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloI
         run.transcript.note(t("send.starttls_skipped", opts.lang))
         return ehlo
     context = handshake_context(opts)
-    _, _, ok = await run.exchange(
-        "starttls", "STARTTLS", commands.starttls(), (220,), point="tls"
-    )
+    _, _, ok = await run.exchange("starttls", "STARTTLS", commands.starttls(), (220,), point="tls")
     if not ok:
         if mode == TlsMode.OPTIONAL:
             run.transcript.note(t("send.starttls_refused_going_on", opts.lang))
@@ -59,9 +91,23 @@ async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloI
         raise StopSession(await run.quit(ExitCode.TLS))
     step = run.step("tls", "TLS handshake")
     started = time.monotonic()
-    # A failed handshake raises SessionError("tls"): exit 29 in every mode, as in
-    # swaks, since the connection is unusable afterwards.
-    await run.need_session().starttls(context, sni(opts, target))
+    try:
+        await run.need_session().starttls(context, sni(opts, target))
+    except SessionError as exc:
+        if mode != TlsMode.OPTIONAL:
+            raise  # exit 29, as in swaks
+        # swaks --tls-optional goes on after a failed handshake, over the same (now
+        # unusable) connection. We go on too, but over a new connection in clear
+        # text, as an opportunistic MTA does: the rest of the transaction is tested.
+        step.duration_ms = (time.monotonic() - started) * 1000
+        step.status = Status.WARN
+        step.detail = exc.message
+        run.transcript.note(
+            f"TLS handshake failed ({exc.message}); --tls-optional: reconnecting to go on"
+            " without TLS"
+        )
+        run.report.data["tls_fallback"] = {"error": exc.message}
+        return await run.reconnect_plain(target)
     step.duration_ms = (time.monotonic() - started) * 1000
     step.status = Status.PASS
     step.data = await after_handshake(run, step, target)
