@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -513,11 +514,10 @@ class ConsoleEngine:
 
     async def _watch(self) -> None:
         while self.session is not None:
-            session = self.session
             try:
-                reply = await asyncio.wait_for(session.read_reply("idle"), session.timeout / 2)
-            except TimeoutError:
-                continue
+                # No deadline at the prompt: the user may think for as long as they like;
+                # stop_watching cancels this read when the next command starts.
+                reply = await self.session.read_reply("idle", timeout=math.inf)
             except SessionError as exc:
                 self._watcher = None
                 await self._failed(exc)

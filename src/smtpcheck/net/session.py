@@ -9,6 +9,7 @@ unless `show_secrets` is set. Failures raise `SessionError`, naming the step.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import socket
 import ssl
@@ -174,8 +175,8 @@ class SmtpSession:
         try:
             self._child = subprocess.Popen(
                 shlex.split(command),
-                stdin=theirs,
-                stdout=theirs,
+                stdin=theirs.fileno(),  # what Popen would take from the socket itself
+                stdout=theirs.fileno(),
                 stderr=subprocess.DEVNULL,
                 close_fds=True,
             )
@@ -198,15 +199,23 @@ class SmtpSession:
 
     # -- talking --------------------------------------------------------------------
 
-    async def read_reply(self, step: str, expect: Iterable[int] = ()) -> Reply:
-        """Wait for the next reply, within the step's deadline."""
+    async def read_reply(
+        self, step: str, expect: Iterable[int] = (), *, timeout: float | None = None
+    ) -> Reply:
+        """Wait for the next reply, within the step's deadline.
+
+        `timeout` replaces the session's deadline for this read only; `math.inf` waits
+        as long as it takes (the console, waiting at its prompt for what the server
+        may say between commands).
+        """
         expected = tuple(expect)
+        seconds = self.timeout if timeout is None else timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(None if math.isinf(seconds) else seconds):
                 reply = await self._next_reply(step)
         except TimeoutError:
             raise self._fail(
-                step, FailureKind.TIMEOUT, f"no complete reply within {self.timeout:g} s"
+                step, FailureKind.TIMEOUT, f"no complete reply within {seconds:g} s"
             ) from None
         unexpected = bool(expected) and reply.code not in expected
         annotation = self.annotator(reply, step) if self.annotator else None
