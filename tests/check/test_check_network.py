@@ -36,6 +36,10 @@ BLOCKED = {"mx1.blocked.test": "127.0.6.1", "mx2.blocked.test": "127.0.6.2"}
 DUAL = ("127.0.6.3", "::1")
 TLSFAIL = "127.0.6.4"
 WIDE = {"COLUMNS": "400"}  # text output: one finding a line, phrases unbroken
+# The sink sometimes stops reading after STARTTLS when the client's EHLO comes before
+# its own handshake task resumes (a race in sink/handle_tls.py, seen under load): the
+# dual-stack tests are about addresses, so they leave TLS out.
+NO_TLS = ("--no-starttls",)
 
 
 def _sink(host: str, port: int, name: str, store: Path, **extra: Any) -> SinkConfig:
@@ -215,11 +219,12 @@ def test_a_dual_stack_host_is_tested_on_both_families(dual_port, dnsmasq):
         "--timeout",
         "5",
         "--no-probes",
+        *NO_TLS,
         "--output",
         "json",
         timeout=40,
     )
-    assert result.code in (2, 3), result.stdout[-3000:] + result.stderr  # self-signed: warn
+    assert result.code == 0, result.stdout[-3000:] + result.stderr  # nothing to fix
     report = result.report
     host = next(s for s in report["steps"] if s["name"] == "mx-host")
     assert host["data"]["exchange"] == "mx.dual.test"
@@ -233,7 +238,9 @@ def test_a_dual_stack_host_is_tested_on_both_families(dual_port, dnsmasq):
         ip = address["data"]["ip"]
         connect = next(s for s in address["children"] if s["name"] == "connect")
         assert connect["status"] == "pass" and connect["data"]["peer"][0] == ip
-        rcpt = next(s for s in address["children"] if s["name"] == "rcpt")
+        steps = {s["name"]: s for s in address["children"]}
+        assert "rcpt" in steps, (address["children"], address["transcript"])
+        rcpt = steps["rcpt"]
         assert rcpt["reply"]["code"] == 250
         assert any(f["code"] == "rcpt-accepted" for f in rcpt["findings"])
         assert all(f["subject"] == f"mx.dual.test [{ip}]" for f in _findings(address))
@@ -252,10 +259,11 @@ def test_the_text_report_shows_each_address(dual_port, dnsmasq):
         "--timeout",
         "5",
         "--no-probes",
+        *NO_TLS,
         env=WIDE,
         timeout=40,
     )
-    assert result.code in (2, 3), result.stdout[-3000:] + result.stderr
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
     assert "127.0.6.3 (IPv4)" in result.stdout
     assert "::1 (IPv6)" in result.stdout
     assert "2 of 2 mail server addresses accept it" in result.stdout
@@ -319,6 +327,7 @@ def test_a_failed_handshake_is_followed_by_a_plain_text_session(tlsfail_port, dn
     reconnect = by_name["reconnect"]
     assert reconnect["title"].startswith("Reconnect without STARTTLS")
     assert [f["code"] for f in reconnect["findings"]] == ["tls-fallback-plain"]
+    assert reconnect["detail"] == "the recipient was reached without TLS"
     assert by_name["rcpt"]["reply"]["code"] == 250
     assert by_name["eod"]["status"] == "pass"
     # the second session never says STARTTLS; the first did
@@ -356,3 +365,4 @@ def test_without_reconnect_the_tls_failure_is_still_reported_in_italian(tlsfail_
     reconnect = next(s for s in address["children"] if s["name"] == "reconnect")
     assert reconnect["title"].startswith("Nuova connessione senza STARTTLS")
     assert reconnect["findings"][0]["message"].startswith("Dopo l'errore TLS")
+    assert reconnect["detail"] == "destinatario raggiunto senza TLS"

@@ -212,6 +212,7 @@ class AddressCheck:
                 return
         await envelope_steps(self, info if isinstance(info, EhloInfo) else None)
         if reconnect is not None and self.accepted:
+            reconnect.detail = t("check.step.reconnect_reached", self.lang)  # seen in the tree
             self.finding(reconnect, Status.INFO, "tls-fallback-plain")
 
     async def _open(self) -> bool:
