@@ -65,7 +65,7 @@ class DnsServer:
         try:
             host, port = split_host_port(spec, DNS_PORT)
         except HostPortError as exc:
-            raise DnsConfigError(f"server_{exc.kind}", spec) from None
+            raise _server_error(exc, spec) from None
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
@@ -77,6 +77,19 @@ class DnsServer:
             return self.ip
         host = f"[{self.ip}]" if ":" in self.ip else self.ip
         return f"{host}:{self.port}"
+
+
+def _server_error(error: HostPortError, spec: str) -> DnsConfigError:
+    """The DNS layer's coded (translatable) error for what the host:port parser found."""
+    match error.kind:
+        case "missing_bracket":
+            return DnsConfigError("server_missing_bracket", spec)
+        case "port_after_bracket":
+            return DnsConfigError("server_port_after_bracket", spec)
+        case "empty_port":
+            return DnsConfigError("server_empty_port", spec)
+        case "bad_port":
+            return DnsConfigError("server_bad_port", spec)
 
 
 def make_resolver(
