@@ -4,6 +4,16 @@ A mixin of `SinkSession` (see sink/handlers.py). After the 220 the protocol core
 whatever the client sent in clear text (CVE-2011-0411, recorded as an anomaly), the
 handshake runs on the same transport, and the session restarts (EHLO needed again).
 `--starttls-fail` answers 220 and then sends a TLS handshake_failure alert.
+
+The switch of transports has a window: asyncio's SSLProtocol finishes the handshake on
+the client's Finished and hands the application data that came with it (a client sends
+EHLO at once) to `data_received` in the same callback, before `loop.start_tls` has
+returned the new transport (uvloop hands it over a tick later). In that window
+`self.transport` is still the clear-text transport, which now feeds the TLS layer:
+pausing it there (flow control while busy) would stop the connection for good, since
+only the new transport is resumed. So `tls_switching` is set for the window: no pause
+(the data is bounded by one read, processed as soon as `start_tls` returns), and the
+new transport starts unpaused, as `loop.start_tls` leaves the old one reading.
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ class TlsHandlers:
     tls: dict[str, Any] | None
     helo: str
     closed: bool
+    paused: bool
+    tls_switching: bool
     bad_command: Any
     apply_rule: Any
     say: Any
@@ -83,6 +95,7 @@ class TlsHandlers:
             self.note(Anomaly("starttls-failed-on-purpose", "handshake failure sent (rule)"))
             self.close()
             return
+        self.tls_switching = True
         try:
             new_transport = await self.loop.start_tls(
                 self.transport,
@@ -95,10 +108,16 @@ class TlsHandlers:
             self.note(Anomaly("tls-handshake-failed", str(exc)[:200]))
             self.close()
             return
+        finally:
+            self.tls_switching = False
         if new_transport is None:
             self.close()
             return
         self.transport = new_transport
+        self.paused = False  # loop.start_tls resumed the old transport; the new one reads
+        if self.closed:  # the server shut down during the handshake
+            new_transport.close()
+            return
         self.tls = self.tls_facts(new_transport)
         self.helo = ""
         self.reset_transaction()

@@ -77,6 +77,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         self.busy = True  # until the greeting is out
         self.closed = False
         self.paused = False
+        self.tls_switching = False  # inside loop.start_tls: no transport to pause (handle_tls)
         self.task: asyncio.Task[None] | None = None
         self.out: list[bytes] | None = None  # replies gathered while pumping
         self.last_activity = self.loop.time()
@@ -144,7 +145,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         except ProtocolError as exc:
             self.fail_protocol(exc)
             return
-        if self.busy and not self.paused and self.transport is not None:
+        if self.busy and not self.paused and not self.tls_switching and self.transport is not None:
             self.paused = True  # bounded buffering while a slow reply is prepared
             self.transport.pause_reading()
         self.pump()
@@ -207,8 +208,9 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
     def shutdown(self) -> None:
         """The server is stopping: 421 and close."""
         if not self.closed:
-            with contextlib.suppress(Exception):
-                self.say("shutdown")
+            if not self.tls_switching:  # no clear-text 421 inside a TLS handshake
+                with contextlib.suppress(Exception):
+                    self.say("shutdown")
             self.close()
 
     # -- the event loop of the session ----------------------------------------------
@@ -323,7 +325,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
     def record(self, direction: str, data: bytes) -> None:
         if self.transcript is not None:
             secret = direction == "C" and self.auth_secret_pending
-            self.transcript.record(direction, data, self.tls is not None, secret)
+            under_tls = self.tls is not None or self.tls_switching
+            self.transcript.record(direction, data, under_tls, secret)
 
     # -- failures ------------------------------------------------------------------
     def fail_protocol(self, exc: ProtocolError) -> None:
