@@ -151,6 +151,21 @@ def test_exchange_persona_matches_the_seed_session_line_for_line(make_sink, raw)
     assert stored["rcpt_params"] == [{"NOTIFY": "success,failure"}]
 
 
+def test_exchange_persona_offers_no_tls_start_once_under_tls(make_sink) -> None:
+    sink = make_sink(persona=get_persona("exchange"), hostname="mail1.fabrikam.com")
+    context = ssl.create_default_context(cafile=sink.cert_path)
+    context.check_hostname = False
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+        client.ehlo("c.test")
+        assert client.has_extn("starttls") and client.has_extn("x-anonymoustls")
+        client.starttls(context=context)
+        code, _ = client.ehlo("c.test")
+        assert code == 250
+        assert not client.has_extn("starttls") and not client.has_extn("x-anonymoustls")
+        assert client.has_extn("auth") and client.has_extn("xrdst")  # the rest as before
+        assert client.docmd("STARTTLS")[0] == 503
+
+
 def test_postfix_persona(make_sink, raw) -> None:
     sink = make_sink(persona=get_persona("postfix"), hostname="mx.example.test")
     client = raw(sink.port)

@@ -36,6 +36,7 @@ Pending = Coroutine[Any, Any, object] | None  # a coroutine to run, or nothing
 _HANDLER_NAMES: dict[str, str] = {}
 _ADVERTISED: dict[str, frozenset[str]] = {}
 BODY_VALUES = {"7BIT", "8BITMIME"}
+TLS_START_KEYWORDS = frozenset({"STARTTLS", "X-ANONYMOUSTLS"})  # Exchange's too
 
 
 class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
@@ -94,8 +95,10 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         for keyword in self.persona.keywords:
             word = keyword.replace("{size}", str(self.config.max_message_size))
             name = word.split()[0].upper()
+            if name in TLS_START_KEYWORDS and self.tls is not None:
+                continue  # no server offers to start TLS again, not even a `fixed` one
             if not self.persona.fixed:
-                if name == "STARTTLS" and (self.tls is not None or not self.tls_available()):
+                if name == "STARTTLS" and not self.tls_available():
                     continue
                 if name == "AUTH" and not self.auth_offered():
                     continue

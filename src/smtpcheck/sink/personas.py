@@ -7,9 +7,10 @@ separated by "\n") with these fields filled in by the session:
 Exchange prints it), `{id}` (the stored message id), `{uuid}`, `{internal_id}`,
 `{size}` (bytes), `{detail}`, `{rcpt}`.
 
-EHLO keyword lines are filled the same way; the session drops `STARTTLS` once TLS is
-on or unavailable, and `AUTH ...` when AUTH is off, except for personas whose list is
-`fixed` (a reproduction must match its model line for line).
+EHLO keyword lines are filled the same way; the session drops `STARTTLS` when TLS is
+unavailable and `AUTH ...` when AUTH is off, except for personas whose list is `fixed`
+(a reproduction must match its model line for line). Once TLS is on, `STARTTLS` and
+`X-ANONYMOUSTLS` are dropped for every persona, as the real servers do.
 """
 
 from __future__ import annotations
