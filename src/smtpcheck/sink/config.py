@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,24 @@ from smtpcheck.sink.rules import RuleSet
 
 DEFAULT_PORT = 2525
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def default_hostname(name: str | None = None) -> str:
+    """The name in the banner, EHLO reply and certificate: a fully qualified one.
+
+    Made from this machine's host name (`name`, for tests) without asking DNS — no
+    `socket.getfqdn()`, whose reverse lookup may leave the machine: the name itself when
+    it already has a dot, a short name + `.localdomain` (as /etc/hosts spells it on
+    many systems), and `sink.localhost` when the host name is no valid DNS name.
+    """
+    text = (socket.gethostname() if name is None else name).strip().rstrip(".").lower()
+    labels = text.split(".")
+    if not text or len(text) > 240 or not all(_LABEL.match(label) for label in labels):
+        return "sink.localhost"
+    if labels[-1].isdigit():  # an address, not a name
+        return "sink.localhost"
+    return text if len(labels) > 1 else f"{text}.localdomain"
 
 
 class ConfigError(ValueError):
@@ -71,7 +90,7 @@ class SinkConfig:
     port: int = DEFAULT_PORT  # 0 picks a free port; read it back from SinkServer.port
     tls_port: int | None = None  # implicit TLS listener (0 = any free port)
     allow_public: bool = False  # needed to listen on anything but loopback
-    hostname: str = field(default_factory=lambda: socket.gethostname() or "sink.localhost")
+    hostname: str = field(default_factory=lambda: default_hostname())
     store_dir: Path = field(default_factory=default_store_dir)
     durable: bool = True  # fsync file and directory before the final 250
     lmtp: bool = False
