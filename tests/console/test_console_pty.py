@@ -230,6 +230,9 @@ def test_ctrl_c_while_waiting_for_a_silent_server_returns_to_the_prompt(
     console.expect(PROMPT)
     console.type("status")
     console.expect("not connected")
+    # Ctrl-D only once the next prompt reads: typed earlier, the terminal's line
+    # discipline (cooked mode between prompts) would eat it.
+    console.expect(PROMPT)
     console.child.sendeof()  # Ctrl-D leaves
     assert console.finish() == 0
     assert "Traceback" not in console.screen
