@@ -11,8 +11,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-
 from clirun import run_cli
 
 
@@ -70,12 +68,6 @@ def test_open_user_at_domain_falls_back_to_the_next_mx(
     assert delivered.message["Subject"] == f"console MX test {marker}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console: the refused first MX host counts as a failed step, so a script "
-    "whose `open user@domain` reached the second MX exits 1 (docs/console.md: 0 when "
-    "every step worked); send marks the same attempt a warning and exits 0",
-)
 def test_a_script_whose_open_found_a_working_mx_exits_0(
     postfix: object, dnsmasq: object, tmp_path: Path
 ) -> None:

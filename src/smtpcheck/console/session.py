@@ -229,6 +229,7 @@ class ConsoleEngine:
             except TlsConfigError as exc:
                 self.error(str(exc))
                 return
+        errors_before = self.errors
         for address, name in targets:
             transcript = Transcript()
             transcript.add_listener(self._on_entry)
@@ -245,6 +246,9 @@ class ConsoleEngine:
                 )
             except SessionError:
                 continue  # the transcript has said why
+            # An MX host that failed before this one worked is shown, not a failed step
+            # (the exit status of a script; `send` calls it a warning too).
+            self.errors = errors_before
             self.session, self.host = session, name
             self.envelope_from, self.envelope_to = None, []
             if session.tls is not None:
