@@ -9,7 +9,8 @@
 Importing this package imports dnspython; the CLI imports it only inside commands.
 """
 
-from smtpcheck.dns.mx import (
+from smtpcheck.dns.mx import mail_targets, resolve_mail_hosts, targets_from_result
+from smtpcheck.dns.mx_model import (
     Address,
     MailTarget,
     MxFinding,
@@ -18,9 +19,6 @@ from smtpcheck.dns.mx import (
     MxStatus,
     NoMailTargetsError,
     Severity,
-    mail_targets,
-    resolve_mail_hosts,
-    targets_from_result,
 )
 from smtpcheck.dns.names import DomainName, InvalidDomainError, parse_domain
 from smtpcheck.dns.resolver import (

@@ -12,7 +12,7 @@ import dns.asyncresolver
 
 from smtpcheck.checks import make_finding
 from smtpcheck.dns import LookupStatus, MxResult, MxStatus, lookup, resolve_mail_hosts
-from smtpcheck.dns.mx import MxFinding, Severity
+from smtpcheck.dns.mx_model import MxFinding, Severity
 from smtpcheck.hostport import split_host_port
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.report.model import Finding, Status, Step
