@@ -8,6 +8,7 @@ alias domain of example.test); nullmx.test has a null MX (RFC 7505).
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from clirun import run_cli
@@ -91,5 +92,19 @@ def test_a_null_mx_is_exit_7_with_one_error_line(dnsmasq):
     errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
     assert len(errors) == 1, result.stdout
     assert "nullmx.test" in errors[0] and "null MX" in errors[0]
+    assert sum("null MX" in line for line in result.stdout.splitlines()) == 1, result.stdout
     assert " -> " not in result.stdout and "Connect" not in result.stdout  # nothing tried
     assert "Traceback" not in result.stdout + result.stderr
+    as_json = run_cli(
+        "send",
+        "--to",
+        "kate@nullmx.test",
+        "--dns",
+        dnsmasq.server,
+        "--timeout",
+        "5s",
+        "--output",
+        "json",
+    )
+    findings = json.loads(as_json.stdout)["findings"]
+    assert [f["status"] for f in findings] == ["fail"] and "null MX" in findings[0]["message"]

@@ -332,7 +332,10 @@ def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") 
     bold, red, green, reset = (
         ("\033[1m", "\033[1;31m", "\033[1;32m", "\033[0m") if colour else ("", "", "", "")
     )
+    shown = {line.text for line in report.transcript if line.direction == "error"}
     for finding in report.findings:
+        if finding.message in shown:
+            continue  # already said by its `***` line in the transcript
         stream.write(
             f"{red if finding.status is Status.FAIL else bold}!!! {finding.message}{reset}\n"
         )
