@@ -23,13 +23,8 @@ from smtpcheck.protocol.events import (
     NEED_DATA,
     Anomaly,
     AnomalyKind,
-    AuthResponse,
-    ChunkEnd,
-    ClientCommand,
     Command,
     EnhancedStatus,
-    MessageData,
-    MessageEnd,
     Reply,
     Sentinel,
 )
@@ -38,6 +33,17 @@ from smtpcheck.protocol.states import ClientState, ServerState
 
 if TYPE_CHECKING:
     from smtpcheck.protocol.server import ServerConnection, ServerEvent
+    from smtpcheck.protocol.server_events import (
+        AuthResponse,
+        ChunkEnd,
+        ClientCommand,
+        MessageData,
+        MessageEnd,
+    )
+
+_SERVER_EVENTS = frozenset(
+    {"AuthResponse", "ChunkEnd", "ClientCommand", "MessageData", "MessageEnd"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from smtpcheck.protocol import server
 
         return getattr(server, name)
+    if name in _SERVER_EVENTS:
+        from smtpcheck.protocol import server_events
+
+        return getattr(server_events, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from smtpcheck.protocol.errors import LocalProtocolError
+
+if TYPE_CHECKING:
+    from smtpcheck.protocol.server_events import AuthResponse as AuthResponse
+    from smtpcheck.protocol.server_events import ChunkEnd as ChunkEnd
+    from smtpcheck.protocol.server_events import ClientCommand as ClientCommand
+    from smtpcheck.protocol.server_events import MessageData as MessageData
+    from smtpcheck.protocol.server_events import MessageEnd as MessageEnd
 
 CRLF = b"\r\n"
 
@@ -212,52 +220,16 @@ class Command:
         return text.encode("utf-8") + CRLF
 
 
-# ---- server-side events -------------------------------------------------------------
+_SERVER_EVENTS = frozenset(
+    {"AuthResponse", "ChunkEnd", "ClientCommand", "MessageData", "MessageEnd"}
+)
 
 
-@dataclass(frozen=True, slots=True)
-class ClientCommand:
-    """A command line received by the server.
+def __getattr__(name: str) -> Any:
+    # The server-side events (in `server_events`) load on first use: a client never
+    # creates those classes, and each dataclass costs start-up time.
+    if name in _SERVER_EVENTS:
+        from smtpcheck.protocol import server_events
 
-    `verb` is upper-cased; `""` means the line was over the length bound (answer
-    `500 5.5.6 Line too long`; `raw` then holds only its start). `address` is the path
-    of MAIL FROM / RCPT TO (without brackets; `""` for `<>`), `params` their ESMTP
-    parameters (upper-cased keywords).
-    """
-
-    verb: str
-    argument: str
-    raw: bytes
-    address: str | None = None
-    params: dict[str, str | None] = field(default_factory=dict)
-    anomalies: tuple[Anomaly, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AuthResponse:
-    """A line received while an AUTH exchange is open (after the server sent 334)."""
-
-    text: str
-    raw: bytes
-    anomalies: tuple[Anomaly, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class MessageData:
-    """Message content as it arrives (DATA: already dot-unstuffed; BDAT: as sent)."""
-
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkEnd:
-    """A BDAT chunk without LAST was read completely: reply to it now."""
-
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class MessageEnd:
-    """The end of the message (the final dot, or the end of the BDAT LAST chunk)."""
-
-    anomalies: tuple[Anomaly, ...] = ()
+        return getattr(server_events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
