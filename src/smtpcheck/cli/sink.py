@@ -134,6 +134,13 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
     help="Processes sharing the port (SO_REUSEPORT) and the store.",
 )
 @click.option(
+    "--writer",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Where the store is written: a writer process, or a thread of the server.",
+)
+@click.option(
     "--loop",
     "event_loop",
     type=click.Choice(["auto", "asyncio", "uvloop"]),
@@ -216,6 +223,7 @@ def build_config(options: dict[str, Any]) -> SinkConfig:
         live=not options["quiet"],
         event_loop=options["event_loop"],
         workers=options["workers"],
+        writer=options["writer"],
     )
     if options["hostname"]:
         config.hostname = options["hostname"]

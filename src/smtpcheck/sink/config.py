@@ -108,6 +108,7 @@ class SinkConfig:
     show_secrets: bool = False  # AUTH payloads in transcripts (redacted by default)
     event_loop: str = "auto"  # auto (uvloop when installed) | asyncio | uvloop
     workers: int = 1  # processes sharing the port (SO_REUSEPORT) and the store
+    writer: str = "thread"  # group commit in a thread, or "process" (the CLI's default)
 
     def validate(self) -> None:
         """Raise ConfigError for settings that cannot work together."""
@@ -118,6 +119,8 @@ class SinkConfig:
             )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("--tls-cert and --tls-key go together")
+        if self.writer not in ("thread", "process"):
+            raise ConfigError(f"writer must be thread or process, not {self.writer!r}")
         if self.max_message_size <= 0 or self.limits.max_recipients <= 0:
             raise ConfigError("size and recipient limits must be positive")
 

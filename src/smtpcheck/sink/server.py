@@ -24,6 +24,7 @@ from smtpcheck.sink.auth import Authenticator, load_users
 from smtpcheck.sink.commit import GroupCommitter
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.store import Store
+from smtpcheck.sink.writer import ProcessCommitter
 
 EventListener = Callable[[dict[str, Any]], None]
 
@@ -43,7 +44,7 @@ class SinkServer:
         self.sessions: set[Any] = set()
         self.port = 0
         self.tls_port: int | None = None
-        self.committer: GroupCommitter | None = None
+        self.committer: GroupCommitter | ProcessCommitter | None = None
         self._servers: list[asyncio.AbstractServer] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._tick: asyncio.TimerHandle | None = None
@@ -58,7 +59,10 @@ class SinkServer:
             self.tls_context = await self.loop.run_in_executor(None, self._make_tls_context)
         if self.config.transcript_dir is not None:
             self.config.transcript_dir.mkdir(parents=True, exist_ok=True)
-        self.committer = GroupCommitter(self.store, self.loop)
+        if self.config.writer == "process":
+            self.committer = ProcessCommitter(self.store, self.loop)
+        else:
+            self.committer = GroupCommitter(self.store, self.loop)
         self.committer.start()
         try:
             server = await self.loop.create_server(
@@ -151,7 +155,10 @@ class SinkServer:
             if not self.sessions:
                 break
             await asyncio.sleep(0.01)
-        if self.committer is not None:
+        if isinstance(self.committer, ProcessCommitter):
+            await self.committer.aclose()
+            self.committer = None
+        elif self.committer is not None:
             assert self.loop is not None
             await self.loop.run_in_executor(None, self.committer.stop)
             self.committer = None

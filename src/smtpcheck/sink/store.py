@@ -163,12 +163,13 @@ class Store:
         self._db: sqlite3.Connection | None = None
 
     # -- opening -------------------------------------------------------------------
-    def open(self) -> Store:
+    def open(self, reconcile: bool = True) -> Store:
         """Create the directories and index if needed, and index orphan files."""
         for sub in ("tmp", "new", "cur"):
             (self.maildir / sub).mkdir(parents=True, exist_ok=True)
         self._db = self._connect()
-        self.reconcile()
+        if reconcile:
+            self.reconcile()
         return self
 
     def _connect(self) -> sqlite3.Connection:
