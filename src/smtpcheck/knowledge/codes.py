@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from smtpcheck.knowledge._data import (
     DEFAULT_LANGUAGE,
@@ -11,7 +12,9 @@ from smtpcheck.knowledge._data import (
     lookup_strs,
     neutral,
 )
-from smtpcheck.knowledge.models import CodeInfo, EnhancedInfo
+
+if TYPE_CHECKING:
+    from smtpcheck.knowledge.models import CodeInfo, EnhancedInfo
 
 _OUTCOMES = {2: "success", 3: "intermediate", 4: "transient", 5: "permanent"}
 _ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
@@ -50,9 +53,32 @@ def category_meaning(code: int, lang: str = DEFAULT_LANGUAGE) -> str:
     return lookup_str(lang, "replies", "category", str(validate_code(code) // 10 % 10)) or ""
 
 
+def code_meaning(code: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """`explain_code(code, lang).meaning` alone: the one-liner that annotates each reply
+    in a transcript, without building the whole `CodeInfo`."""
+    check_language(lang)
+    validate_code(code)
+    meaning = lookup_str(lang, "replies", "code", str(code), "meaning")
+    if meaning is None:
+        meaning = lookup_str(lang, "replies", "unknown", "meaning") or ""
+    return meaning
+
+
+def enhanced_meaning(enhanced: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """`explain_enhanced(enhanced, lang).meaning` when the code is registered (`known`),
+    else None; for annotating each reply without building the whole `EnhancedInfo`."""
+    check_language(lang)
+    key = normalise_enhanced(enhanced).split(".", 1)[1]
+    if not neutral("registry")["enhanced_details"].get(key, ""):
+        return None
+    return lookup_str(lang, "enhanced", "detail", key, "meaning")
+
+
 def explain_code(code: int, lang: str = DEFAULT_LANGUAGE) -> CodeInfo:
     """What a basic reply code means. Unregistered but well-formed codes are read by
     their digits (`known=False`); codes outside 2xx-5xx raise ValueError."""
+    from smtpcheck.knowledge.models import CodeInfo
+
     check_language(lang)
     validate_code(code)
     reference = str(neutral("registry")["reply_codes"].get(str(code), ""))
@@ -77,6 +103,8 @@ def explain_code(code: int, lang: str = DEFAULT_LANGUAGE) -> CodeInfo:
 def explain_enhanced(enhanced: str, lang: str = DEFAULT_LANGUAGE) -> EnhancedInfo:
     """What an enhanced status code ("5.1.1") means. Malformed codes raise ValueError;
     well-formed but unregistered ones are read by class and subject (`known=False`)."""
+    from smtpcheck.knowledge.models import EnhancedInfo
+
     check_language(lang)
     code = normalise_enhanced(enhanced)
     klass, subject, detail = code.split(".")

@@ -12,7 +12,6 @@ from smtpcheck.knowledge.codes import (
 from smtpcheck.knowledge.hints import find_hint, match_vendors, normalize_step
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.knowledge.models import Explanation
-from smtpcheck.knowledge.parse import parse_reply_text
 
 # Fallback hints say nothing the code's own meaning does not: keep them out of summaries.
 _GENERIC_HINTS = frozenset({"transient_generic", "permanent_generic"})
@@ -77,6 +76,8 @@ def explain_reply(
 def explain_text(raw: str, step: str | None = None, lang: str = DEFAULT_LANGUAGE) -> Explanation:
     """Explain reply text pasted by a user (one or more lines, or prose quoting a
     reply). Raises ValueError when no reply code can be found in it."""
+    from smtpcheck.knowledge.parse import parse_reply_text  # its regexes: only for pasted text
+
     parsed = parse_reply_text(raw)
     if parsed.code is None:
         raise ValueError(t("errors.no_code", lang))

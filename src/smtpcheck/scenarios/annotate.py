@@ -6,11 +6,14 @@ one-line annotation for the live transcript, and causes and fixes for a failed s
 
 from __future__ import annotations
 
-from smtpcheck.knowledge import explain_connection_failure, explain_reply
-from smtpcheck.knowledge.models import Explanation as Knowledge
+from typing import TYPE_CHECKING
+
 from smtpcheck.net.errors import FailureKind
 from smtpcheck.protocol import Reply
 from smtpcheck.report.model import Explanation, ReplyInfo
+
+if TYPE_CHECKING:
+    from smtpcheck.knowledge.models import Explanation as Knowledge
 
 #: session failure kinds -> the knowledge layer's connection failure names
 _FAILURES = {
@@ -25,6 +28,8 @@ _FAILURES = {
 
 
 def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
+    from smtpcheck.knowledge.explain import explain_reply  # hints, vendors: failures only
+
     enhanced = str(reply.enhanced_status) if reply.enhanced_status else None
     try:
         return explain_reply(reply.code, enhanced, reply.text, step, lang)
@@ -34,6 +39,8 @@ def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
 
 def short_meaning(reply: Reply, step: str, lang: str) -> str | None:
     """One line for the transcript: what the code (and the enhanced code) says."""
+    if reply.code // 100 in (2, 3):
+        return _success_meaning(reply, lang)
     known = _knowledge(reply, step, lang)
     if known is None:
         return None
@@ -42,6 +49,25 @@ def short_meaning(reply: Reply, step: str, lang: str) -> str | None:
     if known.enhanced_meaning and known.enhanced_info and known.enhanced_info.known:
         return f"{known.code_meaning}; {known.enhanced}: {known.enhanced_meaning}"
     return known.code_meaning
+
+
+def _success_meaning(reply: Reply, lang: str) -> str | None:
+    """`short_meaning` of a 2xx/3xx reply, the common case, from the code tables alone.
+
+    No step hint applies to these (hints are for 4xx/5xx), so the full `explain_reply`
+    would give the same line after loading the hint rules and vendor patterns.
+    """
+    from smtpcheck.knowledge.codes import code_meaning, enhanced_meaning
+
+    try:
+        meaning = code_meaning(reply.code, lang)
+        if reply.enhanced_status is None:
+            return meaning
+        enhanced = str(reply.enhanced_status)
+        detail = enhanced_meaning(enhanced, lang)
+    except ValueError:
+        return None
+    return f"{meaning}; {enhanced}: {detail}" if detail else meaning
 
 
 def reply_info(reply: Reply, step: str, lang: str) -> ReplyInfo:
@@ -77,5 +103,7 @@ def failure_explanation(
         name = "banner_timeout"
     elif name == "timeout" and step != "connect":
         return None  # a reply that never came: the transcript says enough
+    from smtpcheck.knowledge.hints import explain_connection_failure
+
     hint = explain_connection_failure(name, lang)
     return Explanation(summary=hint.title, causes=list(hint.causes), fixes=list(hint.fixes))
