@@ -16,7 +16,13 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from smtpcheck.net.errors import FailureKind, SessionError, classify_os_error, describe_os_error
+from smtpcheck.net.errors import (
+    FailureKind,
+    SessionError,
+    classify_os_error,
+    describe_os_error,
+    tls_alert,
+)
 from smtpcheck.net.tls import TlsInfo, tls_info
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import (
@@ -113,11 +119,12 @@ class SmtpSession:
                 f"no connection to {host} port {port} within {self.timeout:g} s",
             ) from None
         except (OSError, ssl.SSLError) as exc:
-            kind = classify_os_error(exc)
+            handshake = tls_context is not None  # a reset or close can only end the handshake
+            kind = classify_os_error(exc, handshake=handshake)
             raise self._fail(
                 "tls" if kind is FailureKind.TLS else step,
                 kind,
-                f"{host} port {port}: {describe_os_error(exc)}",
+                f"{host} port {port}: {describe_os_error(exc, handshake=handshake)}",
             ) from None
         sock = self._writer.get_extra_info("socket")
         self.peer = tuple(self._writer.get_extra_info("peername")[:2])
@@ -384,7 +391,12 @@ class SmtpSession:
                 "tls", FailureKind.TIMEOUT, f"TLS handshake not complete within {self.timeout:g} s"
             ) from None
         except (OSError, ssl.SSLError) as exc:
-            raise self._fail("tls", classify_os_error(exc), describe_os_error(exc)) from None
+            reason = describe_os_error(exc, handshake=True)
+            alert = tls_alert(leftover)
+            if alert is not None and not isinstance(exc, ssl.SSLError):
+                reason = f"the server sent the TLS alert {alert} instead of a handshake"
+            kind = classify_os_error(exc, handshake=True)
+            raise self._fail("tls", kind, reason) from None
         ssl_object = self._writer.get_extra_info("ssl_object")
         self.tls = tls_info(ssl_object, verified=context.verify_mode != ssl.CERT_NONE)
         self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
