@@ -250,7 +250,7 @@ class SendRun:
         return await self.hello("ehlo", ExitCode.EHLO, "first-helo")
 
     async def _run_on(self, target: Target, messages: list[bytes]) -> ExitCode:
-        from smtpcheck.scenarios.send import auth_step, envelope, extensions, tls_step
+        from smtpcheck.scenarios.send import envelope, extensions, tls_step
 
         opts = self.options
         self.target = target
@@ -270,6 +270,8 @@ class SendRun:
             ehlo = await extensions.xclient(self, ehlo)
 
         if opts.auth:
+            from smtpcheck.scenarios.send import auth_step  # SASL, hashlib: only for AUTH
+
             await auth_step.authenticate(self, ehlo, target)
         elif opts.auth_optional == 2 and ehlo is not None and ehlo.has("AUTH"):
             self.note_failure("auth", t("send.auth_unavailable_strict", opts.lang))
