@@ -1,6 +1,7 @@
 """Benchmark: Postfix's smtp-source against smtpcheck sink, aiosmtpd and smtp-sink.
 
     python bench/sink.py [--messages 5000] [--sessions 20] [--size 1024] [--workers N]
+                         [--loop auto|asyncio|uvloop] [--writer process|thread]
 
 Each server runs as its own process on loopback; smtp-source sends N messages of
 --size bytes over --sessions parallel sessions, first with a new connection per
@@ -110,6 +111,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["smtpcheck", "aiosmtpd", "smtp-sink"], default=None)
     parser.add_argument("--workers", type=int, default=1, help="smtpcheck sink --workers")
     parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
+    parser.add_argument("--writer", choices=["process", "thread"], default="process")
     args = parser.parse_args()
     for tool in ("smtp-source", "smtp-sink"):
         if shutil.which(tool) is None:
@@ -137,6 +139,8 @@ def main() -> int:
             str(args.workers),
             "--loop",
             args.loop,
+            "--writer",
+            args.writer,
         ]
 
     servers = {
@@ -171,7 +175,7 @@ def main() -> int:
                 ratios = [results["smtpcheck"][m] / results[peer][m] for m in results[peer]]
                 print(f"smtpcheck/{peer:<6}" + "".join(f"{r:>15.2f}x" for r in ratios))
     loop = "uvloop" if args.loop != "asyncio" and uvloop_installed() else "asyncio"
-    print(f"smtpcheck sink: --workers {args.workers}, event loop {loop}")
+    print(f"smtpcheck sink: --workers {args.workers}, event loop {loop}, --writer {args.writer}")
     return 1 if lost else 0
 
 

@@ -36,6 +36,7 @@ from smtpcheck.sink.store import Envelope, SessionRecord, Store
 Done = Callable[[BaseException | None], None]
 _LENGTH = struct.Struct(">I")
 _READ_SIZE = 1 << 20
+SESSION_DELAY = 0.2  # seconds a finished session's record may wait for a batch
 
 
 def _frame(item: object) -> bytes:
@@ -216,11 +217,23 @@ class ProcessCommitter:
 # -- the writer process ------------------------------------------------------------
 def serve(sock: socket.socket, store: Store) -> None:
     """Batch what arrives, make it durable, answer with the sequence numbers; until EOF
-    or a stop request."""
+    or a stop request.
+
+    Finished sessions' records ride along with the next batch of messages (or go in
+    after `SESSION_DELAY` seconds without one, and at the end): with a new connection
+    per message, a commit of its own per closed session would double the index work.
+    """
     buffer = bytearray()
     stopping = False
+    sessions: list[SessionRecord] = []
     while not stopping:
-        data = sock.recv(_READ_SIZE)
+        sock.settimeout(SESSION_DELAY if sessions else None)
+        try:
+            data = sock.recv(_READ_SIZE)
+        except TimeoutError:
+            _write(store, [], sessions)
+            sessions = []
+            continue
         if not data:
             stopping = True
         buffer += data
@@ -232,10 +245,8 @@ def serve(sock: socket.socket, store: Store) -> None:
                     stopping = True
                     break
                 buffer += more
-        sock.setblocking(True)
         envelopes: list[Envelope] = []
         seqs: list[int] = []
-        sessions: list[SessionRecord] = []
         for item in _frames(buffer):
             if item is None:
                 stopping = True
@@ -244,17 +255,26 @@ def serve(sock: socket.socket, store: Store) -> None:
                 envelopes.append(item[2])
             else:
                 sessions.append(item[1])
-        error: str | None = None
-        try:
-            store.write_batch(envelopes, sessions)
-        except Exception as exc:  # reported to every waiting session as a 451
-            error = f"{type(exc).__name__}: {exc}"
-            if sessions:  # informative only; losing one loses no mail
-                with contextlib.suppress(Exception):
-                    store.record_sessions(sessions)
+        if not envelopes and not stopping:
+            continue
+        error = _write(store, envelopes, sessions)
+        sessions = []
         if seqs:
+            sock.setblocking(True)
             with contextlib.suppress(OSError):  # the sink is gone: nobody to tell
                 sock.sendall(_frame((seqs, error)))
+
+
+def _write(store: Store, envelopes: list[Envelope], sessions: list[SessionRecord]) -> str | None:
+    """One batch; the error text for the waiting sessions, or None once durable."""
+    try:
+        store.write_batch(envelopes, sessions)
+    except Exception as exc:  # reported to every waiting session as a 451
+        if sessions:  # informative only; losing one loses no mail
+            with contextlib.suppress(Exception):
+                store.record_sessions(sessions)
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def main(argv: list[str]) -> int:
