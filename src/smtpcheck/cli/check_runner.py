@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,14 +11,15 @@ from typing import Any
 import click
 
 from smtpcheck.knowledge.i18n import pick_language
+from smtpcheck.localname import local_fqdn
 from smtpcheck.report.model import Report
 from smtpcheck.scenarios.check import CheckExit, CheckOptions, run_check
 
 
 def default_ehlo() -> str:
-    """This machine's FQDN when it has one, else its host name, else localhost."""
-    name = socket.getfqdn() or socket.gethostname() or "localhost"
-    return name if "." in name else (socket.gethostname() or "localhost")
+    """This machine's fully qualified name, found without DNS (no getfqdn: its reverse
+    lookup could leave the machine)."""
+    return local_fqdn()
 
 
 def build_options(params: dict[str, Any]) -> CheckOptions:

@@ -8,34 +8,21 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smtpcheck.localname import local_fqdn
 from smtpcheck.sink.personas import Persona, get_persona
 from smtpcheck.sink.rules import RuleSet
 
 DEFAULT_PORT = 2525
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def default_hostname(name: str | None = None) -> str:
-    """The name in the banner, EHLO reply and certificate: a fully qualified one.
-
-    Made from this machine's host name (`name`, for tests) without asking DNS — no
-    `socket.getfqdn()`, whose reverse lookup may leave the machine: the name itself when
-    it already has a dot, a short name + `.localdomain` (as /etc/hosts spells it on
-    many systems), and `sink.localhost` when the host name is no valid DNS name.
-    """
-    text = (socket.gethostname() if name is None else name).strip().rstrip(".").lower()
-    labels = text.split(".")
-    if not text or len(text) > 240 or not all(_LABEL.match(label) for label in labels):
-        return "sink.localhost"
-    if labels[-1].isdigit():  # an address, not a name
-        return "sink.localhost"
-    return text if len(labels) > 1 else f"{text}.localdomain"
+    """The name in the banner, EHLO reply and certificate: a fully qualified one, found
+    without DNS (see `smtpcheck.localname`); `sink.localhost` when there is none."""
+    return local_fqdn(name, fallback="sink.localhost")
 
 
 class ConfigError(ValueError):
