@@ -12,7 +12,6 @@ for on a terminal (without echo for the password), as swaks does.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -212,4 +211,6 @@ def dump_options(params: dict[str, Any], show_secrets: bool) -> str:
 
 
 def shell_join(tokens: list[str]) -> str:
+    import shlex  # not needed by an ordinary send: keep it off the start-up
+
     return " ".join(shlex.quote(t) for t in tokens)

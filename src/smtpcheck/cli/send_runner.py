@@ -8,7 +8,6 @@ report: the verdict, and for a failed step its causes and fixes; or the JSON rep
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import sys
 from typing import IO, Any
@@ -452,6 +451,8 @@ def run(params: dict[str, Any]) -> int:
         if as_json:
             # one report, or with --repeat N > 1 a JSON array of the N reports in order
             document = reports[0] if len(reports) == 1 else reports
+            import json  # only for --output json
+
             out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     finally:
         if log_handle is not None:

@@ -20,6 +20,8 @@ _MARKER = re.compile(r"^(\x1b\[[0-9;]*m)?( -> | ~> |<-  |<~  |<\*\* |<~\* |=== |
 
 @dataclass
 class ViewOptions:
+    """What of the live transcript to show (swaks' --silent, --hide-*, --show-*)."""
+
     silent: int = 0
     hide_send: bool = False
     hide_receive: bool = False

@@ -81,6 +81,8 @@ def normalize_step(step: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _Rule:
+    """One scored rule of data/rules.toml: which replies a hint fits."""
+
     hint: str
     steps: frozenset[str]
     codes: frozenset[int]
@@ -116,6 +118,8 @@ class _Rule:
 
 @dataclass(frozen=True)
 class _Pattern:
+    """A known server text (vendor pattern) and what it means."""
+
     id: str
     vendor: str
     regex: re.Pattern[str]

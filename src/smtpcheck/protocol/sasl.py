@@ -36,6 +36,8 @@ def unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Credentials:
+    """Who authenticates: user, password and the optional authorisation identity."""
+
     username: str
     password: str
     authzid: str = ""

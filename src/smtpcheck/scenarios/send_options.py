@@ -120,6 +120,8 @@ class ProxyOptions:
 
 @dataclass
 class SendOptions:
+    """Everything `send` was asked to do, validated (built by cli/send_runner)."""
+
     server: str | None = None
     port: int | None = None
     family: int = 0
@@ -205,4 +207,3 @@ def normalise_quit_point(value: str, option: str = "--quit-after") -> str:
         allowed = [p for p in QUIT_POINTS if option != "--quit-after" or p not in QUIT_ONLY_BEFORE]
         raise ValueError(f"{option} takes one of connect, {', '.join(allowed)}, not {value!r}")
     return point
-
