@@ -14,17 +14,15 @@ of the suite, and `scripts/install-peers.sh` installs what they need.
 
 from __future__ import annotations
 
-import atexit
-import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import pytest
 
 from peers.badserver import BadServer, BadServerFactory, Step
-from peers.dnsmasq import Dnsmasq, find_dnsmasq
+from peers.dnsmasq import Dnsmasq
 from peers.exim import EximPeer
-from peers.postfix import PeerError, PeerNotInstalled, PostfixPeer, find_program
+from peers.postfix import PostfixPeer
+from peers.process import PeerNotInstalled, find_program, running
 
 
 @pytest.fixture(scope="session")
@@ -40,35 +38,7 @@ def postfix(request: pytest.FixtureRequest) -> Iterator[PostfixPeer]:
     `log_tail()`. When a test failed, the run folder is kept (its path is printed)
     until the next session starts.
     """
-    problem = ""
-    try:
-        peer = PostfixPeer()
-    except PeerNotInstalled as exc:
-        problem = str(exc)
-    except PeerError as exc:
-        problem = f"cannot set up the Postfix test peer: {exc}"
-    if problem:  # failed outside the except block: no chained traceback noise
-        pytest.fail(problem, pytrace=False)
-    atexit.register(peer.stop)  # also on an interrupted session
-    try:
-        peer.start()
-    except PeerError as exc:
-        problem = f"the Postfix test peer did not start: {exc}"
-    if problem:
-        peer.stop()
-        pytest.fail(problem, pytrace=False)
-    try:
-        yield peer
-    finally:
-        peer.stop()
-        atexit.unregister(peer.stop)
-        if request.session.testsfailed or os.environ.get("SMTPCHECK_KEEP_PEERS"):
-            # kept for post-mortems; the next session deletes it
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"Postfix test peer run folder kept: {peer.dir}")
-        else:
-            peer.remove()
+    yield from running(request, "Postfix", PostfixPeer)
 
 
 @pytest.fixture(scope="session")
@@ -90,34 +60,7 @@ def exim(request: pytest.FixtureRequest) -> Iterator[EximPeer]:
     `wait_for_delivery(user, match)`; config: `config_path`; fake session on
     stdin/stdout: `fake_session_command()`. Unpacked by scripts/install-peers.sh.
     """
-    problem = ""
-    try:
-        peer = EximPeer()
-    except PeerNotInstalled as exc:
-        problem = str(exc)
-    except PeerError as exc:
-        problem = f"cannot set up the Exim test peer: {exc}"
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    atexit.register(peer.stop)
-    try:
-        peer.start()
-    except PeerError as exc:
-        problem = f"the Exim test peer did not start: {exc}"
-    if problem:
-        peer.stop()
-        pytest.fail(problem, pytrace=False)
-    try:
-        yield peer
-    finally:
-        peer.stop()
-        atexit.unregister(peer.stop)
-        if request.session.testsfailed or os.environ.get("SMTPCHECK_KEEP_PEERS"):
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter is not None:
-                reporter.write_line(f"Exim test peer run folder kept: {peer.dir}")
-        else:
-            peer.remove()
+    yield from running(request, "Exim", EximPeer)
 
 
 @pytest.fixture
@@ -140,22 +83,8 @@ def bad_server() -> Iterator[BadServerFactory]:
 
 
 @pytest.fixture(scope="session")
-def dnsmasq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dnsmasq]:
+def dnsmasq(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dnsmasq]:
     """A private dnsmasq serving `peers.dnsmasq.RECORDS`, stopped at the end of the session."""
-    program = find_dnsmasq()
-    if program is None:
-        pytest.fail("dnsmasq is not installed: run scripts/install-peers.sh", pytrace=False)
-    peer = Dnsmasq(program, Path(tmp_path_factory.mktemp("dnsmasq")) / "dnsmasq.log")
-    atexit.register(peer.stop)  # also when the session is interrupted
-    problem = ""
-    try:
-        peer.start()
-    except RuntimeError as error:
-        problem = str(error)
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    try:
-        yield peer
-    finally:
-        peer.stop()
-        atexit.unregister(peer.stop)
+    yield from running(request, "dnsmasq", lambda: Dnsmasq(tmp_path_factory.mktemp("dnsmasq")))

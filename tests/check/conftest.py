@@ -30,7 +30,8 @@ import trustme
 
 from clirun import run_cli
 from peers.dnsmasq import Dnsmasq
-from peers.postfix import PeerError, PostfixPeer
+from peers.postfix import PostfixPeer
+from peers.process import running
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import Rule, RuleSet, parse_reply
 from smtpcheck.sink.server import run_in_thread
@@ -106,7 +107,9 @@ def _write_leaf(leaf: Any, directory: Path, name: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def testbed(tmp_path_factory: pytest.TempPathFactory, dnsmasq: Dnsmasq) -> Iterator[TestBed]:
+def testbed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, dnsmasq: Dnsmasq
+) -> Iterator[TestBed]:
     work = tmp_path_factory.mktemp("check-testbed")
     port = _free_port_everywhere()
     ca = trustme.CA()
@@ -158,15 +161,14 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, dnsmasq: Dnsmasq) -> Itera
             stack.enter_context(run_in_thread(config))
         silent = SilentServer(ADDRESSES["silent"], port)
         stack.callback(silent.stop)
-        try:
-            postfix = PostfixPeer(extra_listeners=(f"{ADDRESSES['selfsigned']}:{port}",))
-            postfix.start()
-        except PeerError as exc:
-            pytest.fail(
-                f"the Postfix peer of the check test bed did not start: {exc}", pytrace=False
+        extra_listener = f"{ADDRESSES['selfsigned']}:{port}"
+        stack.enter_context(
+            contextlib.contextmanager(running)(
+                request,
+                "Postfix (check test bed)",
+                lambda: PostfixPeer(extra_listeners=(extra_listener,)),
             )
-        stack.callback(postfix.remove)
-        stack.callback(postfix.stop)
+        )
         yield TestBed(port=port, dns=dnsmasq.server, ca_file=ca_file)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from peers import dnsmasq as dnspeer
+from peers.process import ipv6_loopback_usable
 
 SMTPCHECK = str(Path(sys.executable).with_name("smtpcheck"))
 
@@ -208,7 +209,7 @@ def test_address_lookup_failure_exits_3(scripted: Any) -> None:
 
 
 def test_ad_flag_shown_over_ipv6_server(scripted: Any) -> None:
-    if not dnspeer.has_ipv6_loopback():
+    if not ipv6_loopback_usable():
         pytest.fail("this machine has no ::1; the DNS tests expect an IPv6 loopback")
     server = scripted(dnspeer.validating_handler, host="::1")
     done = smtpcheck("mx", "signed.test", "--dns", server.server)

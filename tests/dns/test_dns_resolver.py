@@ -15,11 +15,11 @@ from peers.dnsmasq import (
     RECORD_TTL,
     Dnsmasq,
     ScriptedDns,
-    has_ipv6_loopback,
     rcode_handler,
     silent_handler,
     validating_handler,
 )
+from peers.process import ipv6_loopback_usable
 from smtpcheck.dns import (
     DnsConfigError,
     DnsServer,
@@ -212,7 +212,7 @@ def test_query_sets_do_bit_and_ad_flag_is_reported(scripted_dns: ScriptedDns) ->
 
 
 def test_ipv6_loopback_server(scripted_dns: ScriptedDns) -> None:
-    if not has_ipv6_loopback():
+    if not ipv6_loopback_usable():
         pytest.fail("this machine has no ::1; the DNS tests expect an IPv6 loopback")
     server = scripted_dns(validating_handler, host="::1")
     assert server.server.startswith("[::1]:")

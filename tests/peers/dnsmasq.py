@@ -29,6 +29,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
+from peers.process import PeerError, PeerNotInstalled, start_daemon, stop_process, tail, wait_ready
+
 INSTALL_HINT = "dnsmasq is not installed: run scripts/install-peers.sh (it installs dnsmasq-base)"
 
 # The zone, as dnsmasq options. Addresses stay in 127.0.0.0/8 and ::1.
@@ -120,21 +122,16 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
     raise RuntimeError("no free port on loopback")
 
 
-def has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
 class Dnsmasq:
-    """A private dnsmasq on 127.0.0.1:`port`; `stop()` is idempotent."""
+    """A private dnsmasq on 127.0.0.1:`port`, logging into `dir`; `stop()` is idempotent."""
 
-    def __init__(self, program: str, log_path: Path) -> None:
+    def __init__(self, run_dir: Path) -> None:
+        program = find_dnsmasq()
+        if program is None:
+            raise PeerNotInstalled(INSTALL_HINT)
         self.program = program
-        self.log_path = log_path
+        self.dir = run_dir
+        self.log_path = run_dir / "dnsmasq.log"
         self.host = "127.0.0.1"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -167,49 +164,35 @@ class Dnsmasq:
         ]
 
     def start(self, attempts: int = 3) -> None:
-        for _ in range(attempts):
+        for _ in range(attempts):  # another program may take the port meanwhile
             self.port = free_udp_port(self.host)
-            log = self.log_path.open("ab")
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-            log.close()
-            if self._wait_ready():
+            self.process = start_daemon(self.command(), self.log_path)
+            try:
+                wait_ready(
+                    "dnsmasq", self._answers, time.monotonic() + 5.0, self.log_tail, self.process
+                )
                 return
-            self.stop()
-        raise RuntimeError(f"dnsmasq did not start; its log:\n{self.log_tail()}")
+            except PeerError:
+                self.stop()
+        raise PeerError(f"dnsmasq did not start; its log:\n{self.log_tail()}")
 
-    def _wait_ready(self, deadline: float = 5.0) -> bool:
+    def _answers(self) -> None:
+        """A `wait_ready` probe: raises OSError until dnsmasq answers a query."""
         query = dns.message.make_query("example.test.", "MX").to_wire()
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            if self.process is None or self.process.poll() is not None:
-                return False  # exited: port taken, bad option, ...
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-                probe.settimeout(0.2)
-                try:
-                    probe.sendto(query, (self.host, self.port))
-                    probe.recvfrom(4096)
-                    return True
-                except OSError:
-                    time.sleep(0.05)
-        return False
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.settimeout(0.2)
+            probe.sendto(query, (self.host, self.port))
+            probe.recvfrom(4096)
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process, timeout=5)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
+        return tail(self.log_path, lines) or ""
 
 
 def find_dnsmasq() -> str | None:

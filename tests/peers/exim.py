@@ -21,30 +21,34 @@ What the config does (all on 127.0.0.1, `port`):
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from peers.postfix import (
-    Delivery,
+from peers import maildir
+from peers.maildir import Delivery, Match
+from peers.process import (
+    HOST,
+    INSTALL_HINT,
     PeerError,
     PeerNotInstalled,
-    _free_port,
-    _make_certificate,
-    _port_free,
+    free_port,
+    make_certificate,
+    make_run_folder,
+    port_free,
+    smtp_banner,
+    start_daemon,
+    stop_process,
+    tail,
+    wait_ready,
 )
 
-INSTALL_HINT = "run scripts/install-peers.sh (as root, or with sudo) to install the test peers"
 EXIM_BIN = "/usr/sbin/exim4"
 EXIM_USER = "Debian-exim"
-HOST = "127.0.0.1"
 HOSTNAME = "exim.example.test"
 DOMAIN = "example.test"
 TRUSTED_CLIENT = "127.0.0.2"
@@ -55,31 +59,12 @@ PRDR_REFUSED = {"refuse@example.test": 550, "later@example.test": 451}
 RUN_PREFIX = "smtpcheck-exim-"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def reap_stale_instances(parent: Path) -> None:
-    """Stop daemons and delete run folders left by a test process that died."""
-    for run_dir in parent.glob(RUN_PREFIX + "*"):
-        try:
-            owner = int((run_dir / "owner.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        if owner == os.getpid() or _alive(owner):
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            daemon = int((run_dir / "daemon.pid").read_text().split()[0])
-            cmdline = Path(f"/proc/{daemon}/cmdline").read_bytes()
-            if str(run_dir).encode() in cmdline:  # still ours, not a reused pid
-                os.kill(daemon, signal.SIGTERM)
-        shutil.rmtree(run_dir, ignore_errors=True)
+def _stop_stale(run_dir: Path) -> None:
+    """SIGTERM the daemon a dead session left, if that pid is still one of ours."""
+    daemon = int((run_dir / "daemon.pid").read_text().split()[0])
+    cmdline = Path(f"/proc/{daemon}/cmdline").read_bytes()
+    if str(run_dir).encode() in cmdline:  # still ours, not a reused pid
+        os.kill(daemon, signal.SIGTERM)
 
 
 class EximPeer:
@@ -100,12 +85,7 @@ class EximPeer:
             raise PeerNotInstalled(f"the {EXIM_USER} user is missing: {INSTALL_HINT}") from None
         if os.geteuid() != 0:
             raise PeerError("the Exim test peer must be started as root")
-        parent = base_dir or Path(os.environ.get("SMTPCHECK_PEERS_DIR") or tempfile.gettempdir())
-        parent.mkdir(parents=True, exist_ok=True)
-        reap_stale_instances(parent)
-        self.dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=parent))
-        (self.dir / "owner.pid").write_text(f"{os.getpid()}\n")
-        self.dir.chmod(0o755)
+        self.dir = make_run_folder(RUN_PREFIX, base_dir, _stop_stale)
         self.config_path = self.dir / "exim.conf"
         self.spool_dir = self.dir / "spool"
         self.log_dir = self.dir / "log"
@@ -132,47 +112,30 @@ class EximPeer:
         return self.mail_dir / local / "Maildir"
 
     def messages(self, user: str) -> list[Delivery]:
-        new = self.maildir(user) / "new"
-        if not new.is_dir():
-            return []
-        found = []
-        for path in sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
-            with contextlib.suppress(FileNotFoundError):
-                found.append(Delivery(path, path.read_bytes()))
-        return found
+        return maildir.messages(self.maildir(user))
 
-    def wait_for_delivery(self, user: str, match: str | bytes, timeout: float = 10.0) -> Delivery:
-        """Poll a user's Maildir until a message containing `match` arrives."""
-        needle = match.encode() if isinstance(match, str) else match
-        deadline = time.monotonic() + timeout
-        while True:
-            for delivery in self.messages(user):
-                if needle in delivery.raw:
-                    return delivery
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"no message matching {match!r} reached {self.maildir(user)}/new within"
-                    f" {timeout} s.\nExim log tail:\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+    def wait_for_delivery(self, user: str, match: Match, timeout: float = 10.0) -> Delivery:
+        """Poll a user's Maildir until a message matching `match` arrives."""
+        return maildir.wait_for_delivery(
+            self.maildir(user), match, timeout, lambda: f"Exim log tail:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         parts = []
-        for name in ("mainlog", "rejectlog", "paniclog"):
-            path = self.log_dir / name
-            with contextlib.suppress(FileNotFoundError):
-                text = path.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"--- {name}\n" + "\n".join(text))
-        daemon_out = self.dir / "daemon.out"
-        with contextlib.suppress(FileNotFoundError):
-            parts.append("--- daemon output\n" + daemon_out.read_text(errors="replace"))
+        for name, path in (
+            ("mainlog", self.log_dir / "mainlog"),
+            ("rejectlog", self.log_dir / "rejectlog"),
+            ("paniclog", self.log_dir / "paniclog"),
+            ("daemon output", self.dir / "daemon.out"),
+        ):
+            text = tail(path, lines)
+            if text is not None:
+                parts.append(f"--- {name}\n{text}")
         return "\n".join(parts) or "(no log yet)"
 
     # ---- life cycle ------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
-        self.port = (
-            PREFERRED_PORT if _port_free(HOST, PREFERRED_PORT) else _free_port([HOST], set())
-        )
+        self.port = PREFERRED_PORT if port_free(HOST, PREFERRED_PORT) else free_port([HOST], set())
         self._write_files()
         check = subprocess.run(
             [EXIM_BIN, "-C", str(self.config_path), "-bV"],
@@ -183,67 +146,38 @@ class EximPeer:
         )
         if check.returncode != 0:
             raise PeerError(f"exim rejects its config:\n{check.stdout}{check.stderr}")
-        with open(self.dir / "daemon.out", "wb") as out:
-            self._daemon = subprocess.Popen(
-                [EXIM_BIN, "-C", str(self.config_path), "-bdf", "-q30m"],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-            )
+        self._daemon = start_daemon(
+            [EXIM_BIN, "-C", str(self.config_path), "-bdf", "-q30m"],
+            self.dir / "daemon.out",
+            env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )
         (self.dir / "daemon.pid").write_text(f"{self._daemon.pid}\n")
-        self._wait_ready(timeout)
+        try:
+            wait_ready(
+                f"exim on {HOST}:{self.port}",
+                lambda: smtp_banner(HOST, self.port),
+                time.monotonic() + timeout,
+                self.log_tail,
+                self._daemon,
+            )
+        except PeerError:
+            self.stop()
+            raise
 
     def stop(self, timeout: float = 10.0) -> None:
         daemon, self._daemon = self._daemon, None
-        if daemon is None:
-            return
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
+        stop_process(daemon, timeout)
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- internals -------------------------------------------------------------------
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last_error = "not tried"
-        while True:
-            assert self._daemon is not None
-            if self._daemon.poll() is not None:
-                tail = self.log_tail()
-                self._daemon = None
-                raise PeerError(f"exim exited at start-up.\n{tail}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=2) as sock:
-                    banner = sock.recv(512)
-                    with contextlib.suppress(OSError):
-                        sock.sendall(b"QUIT\r\n")
-                        sock.recv(512)
-                if banner.startswith(b"220"):
-                    return
-                last_error = f"banner {banner[:80]!r}"
-            except OSError as exc:
-                last_error = repr(exc)
-            if time.monotonic() >= deadline:
-                tail = self.log_tail()
-                self.stop()
-                raise PeerError(
-                    f"exim on {HOST}:{self.port} not ready after {timeout} s ({last_error})\n{tail}"
-                )
-            time.sleep(0.05)
-
     def _write_files(self) -> None:
         uid, gid = self.user.pw_uid, self.user.pw_gid
         for folder in (self.spool_dir, self.log_dir, self.mail_dir):
             folder.mkdir(mode=0o750)
             os.chown(folder, uid, gid)
-        _make_certificate(self.cert_path, self.key_path)
+        make_certificate(self.cert_path, self.key_path)
         os.chown(self.key_path, uid, gid)
         self.users_path.write_text("".join(f"{u}: {u}\n" for u in USERS))
         self.config_path.write_text(self._config())

@@ -22,28 +22,34 @@ The main listener is also on [::1] (`ipv6_host`, same port) when the machine has
 from __future__ import annotations
 
 import contextlib
-import datetime
-import email
-import email.message
-import email.policy
+import functools
 import grp
-import ipaddress
 import os
 import pwd
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = "run scripts/install-peers.sh (as root, or with sudo) to install the test peers"
+from peers import maildir
+from peers.maildir import Delivery, Match
+from peers.process import (
+    HOST,
+    PeerError,
+    find_program,
+    free_port,
+    ipv6_loopback_usable,
+    make_certificate,
+    make_run_folder,
+    port_free,
+    smtp_banner,
+    tail,
+    wait_exit,
+    wait_ready,
+)
 
-HOST = "127.0.0.1"
 TRUSTED_CLIENT = "127.0.0.2"  # the only address in mynetworks: relaying allowed from it
 HOSTNAME = "mx.example.test"
 DOMAIN = "example.test"
@@ -124,122 +130,15 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 RUN_PREFIX = "smtpcheck-postfix-"
 
 
-def reap_stale_instances(parent: Path) -> None:
-    """Stop and delete run folders whose test process died without cleaning up.
-
-    Only folders this module made (they hold `owner.pid`) whose owner is gone are
-    touched; the instance is stopped through its own config (`postfix -c DIR stop`).
-    """
-    for run_dir in parent.glob(RUN_PREFIX + "*"):
-        try:
-            owner = int((run_dir / "owner.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        if owner == os.getpid() or _alive(owner):
-            continue
-        master = run_dir / "spool" / "pid" / "master.pid"
-        if master.exists():
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                subprocess.run(
-                    [find_program("postfix"), "-c", str(run_dir / "etc"), "stop"],
-                    capture_output=True,
-                    timeout=20,
-                    check=False,
-                )
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-class PeerError(RuntimeError):
-    """The Postfix peer could not be set up, started or used."""
-
-
-class PeerNotInstalled(PeerError):
-    """A program the peer needs is missing (the fixture turns this into a failure)."""
-
-
-def find_program(name: str) -> str:
-    """Path of an installed program, also looking in the sbin folders root's PATH has."""
-    extra = os.pathsep.join(["/usr/sbin", "/sbin", "/usr/local/sbin"])
-    path = shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + extra)
-    if path is None:
-        raise PeerNotInstalled(f"{name} is not installed: {INSTALL_HINT}")
-    return path
-
-
-def _port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Postfix does
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(hosts: list[str], taken: set[int]) -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((HOST, 0))
-            port = int(probe.getsockname()[1])
-        if port not in taken and all(_port_free(h, port) for h in hosts):
-            return port
-    raise PeerError("no free loopback port found")
-
-
-def _ipv6_loopback_usable() -> bool:
-    if not socket.has_ipv6:
-        return False
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-def _make_certificate(cert_path: Path, key_path: Path) -> None:
-    """A self-signed certificate for mx.example.test, localhost and 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTNAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName(HOSTNAME),
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address("::1")),
-                ]
-            ),
-            critical=False,
+def _stop_stale(run_dir: Path) -> None:
+    """Stop an instance left by a dead session through its own config."""
+    if (run_dir / "spool" / "pid" / "master.pid").exists():
+        subprocess.run(
+            [find_program("postfix"), "-c", str(run_dir / "etc"), "stop"],
+            capture_output=True,
+            timeout=20,
+            check=False,
         )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    cert_path.chmod(0o644)
 
 
 def _vmail_ids() -> tuple[int, int]:
@@ -269,24 +168,6 @@ def _run(args: list[str], env: dict[str, str] | None = None, stdin: str | None =
     return proc.stdout + proc.stderr
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A message found in a Maildir `new/` folder."""
-
-    path: Path
-    raw: bytes
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8", errors="replace")
-
-    @property
-    def message(self) -> email.message.EmailMessage:
-        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
-        assert isinstance(parsed, email.message.EmailMessage)
-        return parsed
-
-
 class PostfixPeer:
     """One private Postfix instance; `start()` builds and starts it, `stop()` ends it."""
 
@@ -308,13 +189,8 @@ class PostfixPeer:
             raise PeerError("the Postfix test peer must run as root (its master runs as root)")
         self.postfix_bin = find_program("postfix")
         self.saslpasswd2_bin = find_program("saslpasswd2")
-        parent = base_dir or Path(os.environ.get("SMTPCHECK_PEERS_DIR") or tempfile.gettempdir())
-        parent.mkdir(parents=True, exist_ok=True)
-        reap_stale_instances(parent)
-        self.dir = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=parent))
-        (self.dir / "owner.pid").write_text(f"{os.getpid()}\n")
+        self.dir = make_run_folder(RUN_PREFIX, base_dir, _stop_stale)
         # Postfix daemons (user postfix, vmail) must be able to walk down to this folder.
-        self.dir.chmod(0o755)
         for folder in self.dir.parents:
             if not folder.stat().st_mode & 0o001:
                 raise PeerError(
@@ -332,7 +208,7 @@ class PostfixPeer:
         self.cert_path = self.dir / "tls" / "cert.pem"
         self.key_path = self.dir / "tls" / "key.pem"
         self.log_path = self.dir / "postfix.log"
-        self.ipv6_host: str | None = "::1" if _ipv6_loopback_usable() else None
+        self.ipv6_host: str | None = "::1" if ipv6_loopback_usable() else None
         self.main_port = self.implicit_tls_port = self.submission_port = self.tight_port = 0
         self.xclient_port = self.proxy_port = 0
         # more plain smtpd listeners ("127.0.5.1:2600"), e.g. one MX of a check test bed
@@ -372,52 +248,22 @@ class PostfixPeer:
 
     def messages(self, user: str) -> list[Delivery]:
         """Every message delivered so far to a user's Maildir `new/`, oldest first."""
-        new = self.maildir(user) / "new"
-        if not new.is_dir():
-            return []
-        found = []
-        for path in sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
-            with contextlib.suppress(FileNotFoundError):
-                found.append(Delivery(path, path.read_bytes()))
-        return found
+        return maildir.messages(self.maildir(user))
 
-    def wait_for_delivery(
-        self,
-        user: str,
-        match: str | bytes | Callable[[Delivery], bool],
-        timeout: float = 10.0,
-    ) -> Delivery:
+    def wait_for_delivery(self, user: str, match: Match, timeout: float = 10.0) -> Delivery:
         """Poll a user's Maildir `new/` until a message matches, and return it.
 
         `match` is a substring (str or bytes) looked for in the raw message, or a
         predicate on the `Delivery`. Use a marker unique to the test (the Maildirs live
         for the whole session). Raises AssertionError with the log tail on timeout.
         """
-        if isinstance(match, str):
-            needle = match.encode("utf-8")
-            predicate: Callable[[Delivery], bool] = lambda d: needle in d.raw  # noqa: E731
-        elif isinstance(match, bytes):
-            predicate = lambda d: match in d.raw  # noqa: E731
-        else:
-            predicate = match
-        deadline = time.monotonic() + timeout
-        while True:
-            for delivery in self.messages(user):
-                if predicate(delivery):
-                    return delivery
-            if time.monotonic() >= deadline:
-                raise AssertionError(
-                    f"no message matching {match!r} reached {self.maildir(user)}/new within"
-                    f" {timeout} s.\nPostfix log tail:\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+        return maildir.wait_for_delivery(
+            self.maildir(user), match, timeout, lambda: f"Postfix log tail:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no log file yet)"
-        return "\n".join(text.splitlines()[-lines:])
+        found = tail(self.log_path, lines)
+        return "(no log file yet)" if found is None else found
 
     def postfix(self, *args: str) -> str:
         """Run `postfix -c <config> ARGS` (e.g. `flush`) against this instance."""
@@ -432,7 +278,11 @@ class PostfixPeer:
         except PeerError as exc:
             raise PeerError(f"{exc}\nPostfix log tail:\n{self.log_tail()}") from None
         self._started = True
-        self._wait_ready(timeout)
+        try:
+            self._wait_ready(time.monotonic() + timeout)
+        except PeerError:
+            self.stop()
+            raise
 
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful `postfix stop`; `abort` and then SIGKILL of the master if it lingers."""
@@ -442,17 +292,11 @@ class PostfixPeer:
         pid = self._master_pid()
         with contextlib.suppress(PeerError, subprocess.TimeoutExpired):
             self.postfix("stop")
-        if pid is None:
+        if pid is None or wait_exit(pid, timeout):
             return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return
-            time.sleep(0.05)
         with contextlib.suppress(PeerError, subprocess.TimeoutExpired):
             self.postfix("abort")
-        time.sleep(0.5)
-        if _alive(pid):
+        if not wait_exit(pid, 0.5):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -480,8 +324,8 @@ class PostfixPeer:
         for role, preferred in PREFERRED_PORTS.items():
             role_hosts = hosts if role == "main" else [HOST]
             port = preferred
-            if port in taken or not all(_port_free(h, port) for h in role_hosts):
-                port = _free_port(role_hosts, taken)
+            if port in taken or not all(port_free(h, port) for h in role_hosts):
+                port = free_port(role_hosts, taken)
             taken.add(port)
             chosen[role] = port
         self.main_port = chosen["main"]
@@ -503,7 +347,7 @@ class PostfixPeer:
         self.vmail_dir.mkdir(mode=0o770)
         os.chown(self.vmail_dir, uid, gid)
 
-        _make_certificate(self.cert_path, self.key_path)
+        make_certificate(self.cert_path, self.key_path)
 
         etc = self.config_dir
         (etc / "vmailbox").write_text(
@@ -624,62 +468,26 @@ smtpcheck_auth_required = permit_sasl_authenticated,
         lines += [f"{listener} {smtpd}" for listener in self.extra_listeners]
         return "\n".join(lines) + "\n" + _SERVICES
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, deadline: float) -> None:
         """Wait (bounded) until every listener gives its 220 banner."""
-        deadline = time.monotonic() + timeout
-        checks: list[tuple[str, str, int, bool]] = [
-            ("main", HOST, self.main_port, False),
-            ("implicit_tls", HOST, self.implicit_tls_port, True),
-            ("submission", HOST, self.submission_port, False),
-            ("tight", HOST, self.tight_port, False),
-            ("xclient", HOST, self.xclient_port, False),
-            ("proxy", HOST, self.proxy_port, False),
+        proxy_header = b"PROXY TCP4 127.0.0.1 127.0.0.1 1 25\r\n"  # before smtpd's banner
+        checks: list[tuple[str, str, int, ssl.SSLContext | None, bytes]] = [
+            ("main", HOST, self.main_port, None, b""),
+            ("implicit_tls", HOST, self.implicit_tls_port, self.ssl_context(), b""),
+            ("submission", HOST, self.submission_port, None, b""),
+            ("tight", HOST, self.tight_port, None, b""),
+            ("xclient", HOST, self.xclient_port, None, b""),
+            ("proxy", HOST, self.proxy_port, None, proxy_header),
         ]
         if self.ipv6_host:
-            checks.append(("main (IPv6)", self.ipv6_host, self.main_port, False))
+            checks.append(("main (IPv6)", self.ipv6_host, self.main_port, None, b""))
         for listener in self.extra_listeners:
             host, _, port = listener.rpartition(":")
-            checks.append((f"extra {listener}", host, int(port), False))
-        for role, host, port, tls in checks:
-            last_error = "not tried"
-            while True:
-                try:
-                    banner = self._probe(host, port, tls)
-                    if banner.startswith(b"220"):
-                        break
-                    last_error = f"banner {banner[:80]!r}"
-                except (OSError, ssl.SSLError) as exc:
-                    last_error = repr(exc)
-                if time.monotonic() >= deadline:
-                    tail = self.log_tail()
-                    self.stop()
-                    raise PeerError(
-                        f"Postfix {role} listener {host}:{port} not ready after {timeout} s"
-                        f" ({last_error}).\nPostfix log tail:\n{tail}"
-                    )
-                time.sleep(0.05)
-
-    def _probe(self, host: str, port: int, tls: bool) -> bytes:
-        with socket.create_connection((host, port), timeout=2) as raw:
-            sock: socket.socket = raw
-            if port == self.proxy_port:  # smtpd waits for the PROXY header first
-                raw.sendall(b"PROXY TCP4 127.0.0.1 127.0.0.1 1 25\r\n")
-            if tls:
-                sock = self.ssl_context().wrap_socket(raw, server_hostname=host)
-            banner = sock.recv(512)
-            # A polite end, so the one-connection tight listener is free again at once.
-            with contextlib.suppress(OSError):
-                sock.sendall(b"QUIT\r\n")
-                sock.recv(512)
-            return banner
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child still answers kill(0); the master is not our child, so this is fine
-    return True
+            checks.append((f"extra {listener}", host, int(port), None, b""))
+        for role, host, port, context, preamble in checks:
+            wait_ready(
+                f"Postfix {role} listener {host}:{port}",
+                functools.partial(smtp_banner, host, port, context, preamble),
+                deadline,
+                lambda: f"Postfix log tail:\n{self.log_tail()}",
+            )
