@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from clirun import run_cli
+from sendhelp import send, server_of
 
 CASES = [
     # behaviour, exit code, step named in the error, words in the error
@@ -21,20 +22,23 @@ CASES = [
 ]
 
 
+def _send(server, json_out: bool = True, timeout: float = 60):
+    """send to `a@example.test` through `server`, each step given 2 s."""
+    return send(
+        server_of(server),
+        "--to",
+        "a@example.test",
+        ehlo=None,
+        step_timeout="2s",
+        json_out=json_out,
+        timeout=timeout,
+    )
+
+
 @pytest.mark.parametrize(("behaviour", "code", "step", "words"), CASES)
 def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
     server = bad_server(behaviour, interval=0.2)
-    host, port = server.address
-    result = run_cli(
-        "send",
-        "--server",
-        f"{host}:{port}",
-        "--to",
-        "a@example.test",
-        "--timeout",
-        "2s",
-        timeout=30,
-    )
+    result = _send(server, json_out=False, timeout=30)
     assert result.code == code, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
@@ -49,19 +53,8 @@ def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
 
 def test_connection_refused_names_connect(bad_server):
     server = bad_server("no-banner")
-    host, port = server.address
     server.stop()
-    result = run_cli(
-        "send",
-        "--server",
-        f"{host}:{port}",
-        "--to",
-        "a@example.test",
-        "--timeout",
-        "2s",
-        "--output",
-        "json",
-    )
+    result = _send(server)
     assert result.code == 2
     failed = result.report["steps"][-1]
     assert failed["name"] == "connect" and failed["status"] == "fail"
@@ -76,18 +69,7 @@ def test_scripted_rcpt_421_and_closed(bad_server):
         ("RCPT TO", b"421 4.7.0 Too many connections, closing\r\n"),
     ]
     server = bad_server("scripted", steps=steps)
-    host, port = server.address
-    result = run_cli(
-        "send",
-        "--server",
-        f"{host}:{port}",
-        "--to",
-        "a@example.test",
-        "--timeout",
-        "2s",
-        "--output",
-        "json",
-    )
+    result = _send(server)
     assert result.code == 24
     assert result.step("rcpt")["reply"]["code"] == 421
 

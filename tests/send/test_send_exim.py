@@ -13,35 +13,17 @@ import uuid
 import pytest
 
 from clirun import run_cli
+from sendhelp import send, server_of, swaks
 
 SENDER = "sender@example.test"
 
 
 def _send(exim, *args: str):
-    return run_cli(
-        "send",
-        "--server",
-        f"{exim.host}:{exim.port}",
-        "--from",
-        SENDER,
-        "--ehlo",
-        "client.example.test",
-        "--timeout",
-        "20s",
-        "--output",
-        "json",
-        *args,
-    )
+    return send(server_of(exim), *args, sender=SENDER)
 
 
-def _swaks(swaks: str, server: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [swaks, "--server", server, "--from", SENDER, "--helo", "client.example.test", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+def _swaks(program: str, server: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return swaks(program, server, SENDER, *args)
 
 
 def test_prdr_one_message_accepted_for_one_refused_for_another(exim, swaks):

@@ -11,6 +11,7 @@ import base64
 import pytest
 
 from clirun import run_cli
+from sendhelp import send, server_of
 
 BANNER = ("", b"220 scripted.example.test ESMTP\r\n")
 EHLO_AUTH = (
@@ -21,19 +22,8 @@ EHLO_AUTH = (
 
 
 def _send(server, *args: str):
-    host, port = server.address
-    return run_cli(
-        "send",
-        "--server",
-        f"{host}:{port}",
-        "--from",
-        "a@example.test",
-        "--timeout",
-        "3s",
-        "--output",
-        "json",
-        *args,
-        timeout=30,
+    return send(
+        server_of(server), *args, sender="a@example.test", ehlo=None, step_timeout="3s", timeout=30
     )
 
 

@@ -22,25 +22,13 @@ import pytest
 import trustme
 
 from clirun import run_cli
+from sendhelp import send, server_of
 
 SENDER = "sender@example.test"
 
 
 def _send(postfix, *args: str, port: str = "main"):
-    return run_cli(
-        "send",
-        "--server",
-        f"{postfix.host}:{postfix.ports[port]}",
-        "--from",
-        SENDER,
-        "--ehlo",
-        "client.example.test",
-        "--timeout",
-        "20s",
-        "--output",
-        "json",
-        *args,
-    )
+    return send(server_of(postfix, port), *args, sender=SENDER)
 
 
 # -- MIME ------------------------------------------------------------------------------

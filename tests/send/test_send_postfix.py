@@ -5,25 +5,15 @@ from __future__ import annotations
 import uuid
 
 from clirun import run_cli
+from sendhelp import send, server_of
 
 
 def _server(postfix, port_name: str = "main") -> str:
-    return f"{postfix.host}:{postfix.ports[port_name]}"
+    return server_of(postfix, port_name)
 
 
 def _send(postfix, *args: str, port: str = "main", json_out: bool = True):
-    extra = ["--output", "json"] if json_out else []
-    return run_cli(
-        "send",
-        "--server",
-        _server(postfix, port),
-        "--ehlo",
-        "client.example.test",
-        "--timeout",
-        "20s",
-        *extra,
-        *args,
-    )
+    return send(_server(postfix, port), *args, json_out=json_out)
 
 
 def test_delivery_lands_in_mailbox(postfix):

@@ -5,21 +5,11 @@ from __future__ import annotations
 import uuid
 
 from clirun import run_cli
+from sendhelp import send, server_of
 
 
 def _send(postfix, *args: str, port: str = "main"):
-    return run_cli(
-        "send",
-        "--server",
-        f"{postfix.host}:{postfix.ports[port]}",
-        "--ehlo",
-        "client.example.test",
-        "--timeout",
-        "20s",
-        "--output",
-        "json",
-        *args,
-    )
+    return send(server_of(postfix, port), *args)
 
 
 def test_bdat_chunks_delivered(postfix):

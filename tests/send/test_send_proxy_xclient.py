@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from clirun import run_cli
+from sendhelp import send, server_of, swaks
 from smtpcheck.protocol import proxy
 
 SENDER = "sender@example.test"
@@ -24,30 +23,11 @@ REMOTE = "someone@remote.test"
 
 
 def _send(postfix, port: str, *args: str):
-    return run_cli(
-        "send",
-        "--server",
-        f"{postfix.host}:{postfix.ports[port]}",
-        "--from",
-        SENDER,
-        "--ehlo",
-        "client.example.test",
-        "--timeout",
-        "20s",
-        "--output",
-        "json",
-        *args,
-    )
+    return send(server_of(postfix, port), *args, sender=SENDER)
 
 
-def _swaks(swaks: str, server: str, *args: str) -> int:
-    return subprocess.run(
-        [swaks, "--server", server, "--from", SENDER, "--helo", "client.example.test", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    ).returncode
+def _swaks(program: str, server: str, *args: str) -> int:
+    return swaks(program, server, SENDER, *args).returncode
 
 
 def _queue_id(result) -> str:
