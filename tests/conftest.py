@@ -7,6 +7,8 @@
 - `exim`        (session) a running private Exim with PRDR; see `peers.exim.EximPeer`.
 - `bad_server`  (function) factory: `bad_server("garbage")`, or
                 `bad_server("scripted", steps=[...])`; see `peers.badserver`.
+- `scripted_dns` (function) factory: `scripted_dns(handler, host="127.0.0.1")`; see
+                `peers.dnsmasq.ScriptedDnsServer`.
 
 A missing program makes these fixtures FAIL (not skip): the integration tests are part
 of the suite, and `scripts/install-peers.sh` installs what they need.
@@ -14,12 +16,13 @@ of the suite, and `scripts/install-peers.sh` installs what they need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from peers.badserver import BadServer, BadServerFactory, Step
-from peers.dnsmasq import Dnsmasq
+from peers.badserver import BadServer, BadServerFactory
+from peers.dnsmasq import Dnsmasq, ScriptedDns, ScriptedDnsServer
 from peers.exim import EximPeer
 from peers.postfix import PostfixPeer
 from peers.process import PeerNotInstalled, find_program, running
@@ -63,15 +66,13 @@ def exim(request: pytest.FixtureRequest) -> Iterator[EximPeer]:
     yield from running(request, "Exim", EximPeer)
 
 
-@pytest.fixture
-def bad_server() -> Iterator[BadServerFactory]:
-    """Start misbehaving servers for one test; all are stopped when the test ends."""
-    started: list[BadServer] = []
+def _stopped_at_end(make: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """The body of a server factory fixture: `make(...)` then `.start()`; each is stopped
+    when the test ends."""
+    started: list[Any] = []
 
-    def start(
-        behaviour: str, steps: Sequence[Step] | None = None, interval: float = 1.0
-    ) -> BadServer:
-        server = BadServer(behaviour, steps=steps, interval=interval).start()
+    def start(*args: Any, **kwargs: Any) -> Any:
+        server = make(*args, **kwargs).start()
         started.append(server)
         return server
 
@@ -80,6 +81,19 @@ def bad_server() -> Iterator[BadServerFactory]:
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture
+def bad_server() -> Iterator[BadServerFactory]:
+    """Start misbehaving servers for one test; all are stopped when the test ends."""
+    yield from _stopped_at_end(BadServer)
+
+
+@pytest.fixture
+def scripted_dns() -> Iterator[ScriptedDns]:
+    """`scripted_dns(handler, host="127.0.0.1")` starts a `peers.dnsmasq.ScriptedDnsServer`;
+    all are stopped when the test ends."""
+    yield from _stopped_at_end(ScriptedDnsServer)
 
 
 @pytest.fixture(scope="session")

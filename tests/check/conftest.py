@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import trustme
 
-from clirun import run_cli
+from clirun import CliResult, run_cli
 from peers.dnsmasq import Dnsmasq
 from peers.postfix import PostfixPeer
 from peers.process import running
@@ -97,6 +97,23 @@ class TestBed:
     dns: str
     ca_file: Path
     addresses: dict[str, str] = field(default_factory=lambda: dict(ADDRESSES))
+
+    def check(self, *args: str, timeout: float = 60) -> CliResult:
+        """`smtpcheck check alice@check.test` against the test bed (3 s a step), plus ARGS."""
+        return run_cli(
+            "check",
+            "alice@check.test",
+            "--dns",
+            self.dns,
+            "--port",
+            str(self.port),
+            "--tls-ca",
+            str(self.ca_file),
+            "--timeout",
+            "3",
+            *args,
+            timeout=timeout,
+        )
 
 
 def _write_leaf(leaf: Any, directory: Path, name: str) -> tuple[Path, Path]:
@@ -176,17 +193,7 @@ def testbed(
 def checked(testbed: TestBed, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     """One `check --output json --html` run over the whole test bed: (result, html)."""
     html = tmp_path_factory.mktemp("html") / "report.html"
-    result = run_cli(
-        "check",
-        "alice@check.test",
-        "--dns",
-        testbed.dns,
-        "--port",
-        str(testbed.port),
-        "--tls-ca",
-        str(testbed.ca_file),
-        "--timeout",
-        "3",
+    result = testbed.check(
         "--ehlo",
         "client.check.test",
         "--from",

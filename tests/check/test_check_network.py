@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from clirun import run_cli
+from clirun import CliResult, run_cli
 from peers.blackhole import FullBacklogListener
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import RuleSet
@@ -208,21 +208,31 @@ def dual_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         yield port
 
 
-def test_a_dual_stack_host_is_tested_on_both_families(dual_port, dnsmasq):
-    result = run_cli(
+def _check_dual(dnsmasq, port: int, *args: str, **options: Any) -> CliResult:
+    """`check kate@dual.test` on `port`, no probes, no TLS, 5 s a step (40 s at most)."""
+    return run_cli(
         "check",
         "kate@dual.test",
         "--dns",
         dnsmasq.server,
         "--port",
-        str(dual_port),
+        str(port),
         "--timeout",
         "5",
         "--no-probes",
         *NO_TLS,
+        *args,
+        timeout=40,
+        **options,
+    )
+
+
+def test_a_dual_stack_host_is_tested_on_both_families(dual_port, dnsmasq):
+    result = _check_dual(
+        dnsmasq,
+        dual_port,
         "--output",
         "json",
-        timeout=40,
     )
     assert result.code == 0, result.stdout[-3000:] + result.stderr  # nothing to fix
     report = result.report
@@ -249,19 +259,10 @@ def test_a_dual_stack_host_is_tested_on_both_families(dual_port, dnsmasq):
 
 
 def test_the_text_report_shows_each_address(dual_port, dnsmasq):
-    result = run_cli(
-        "check",
-        "kate@dual.test",
-        "--dns",
-        dnsmasq.server,
-        "--port",
-        str(dual_port),
-        "--timeout",
-        "5",
-        "--no-probes",
-        *NO_TLS,
+    result = _check_dual(
+        dnsmasq,
+        dual_port,
         env=WIDE,
-        timeout=40,
     )
     assert result.code == 0, result.stdout[-3000:] + result.stderr
     assert "127.0.6.3 (IPv4)" in result.stdout

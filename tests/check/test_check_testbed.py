@@ -92,20 +92,7 @@ def test_relay_and_catch_all(checked):
 
 
 def test_text_report_and_first(testbed):
-    result = run_cli(
-        "check",
-        "alice@check.test",
-        "--dns",
-        testbed.dns,
-        "--port",
-        str(testbed.port),
-        "--tls-ca",
-        str(testbed.ca_file),
-        "--timeout",
-        "3",
-        "--first",
-        timeout=60,
-    )
+    result = testbed.check("--first")
     assert result.code == 0, result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert "not tested: --first" in result.stdout

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +30,9 @@ def dns_server(dnsmasq: dnspeer.Dnsmasq) -> str:
 
 
 @pytest.fixture
-def scripted() -> Iterator[Any]:
-    started: list[Any] = []
-
-    def start(handler: Any, host: str = "127.0.0.1") -> Any:
-        server = dnspeer.ScriptedDnsServer(handler, host).start()
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
+def scripted(scripted_dns: dnspeer.ScriptedDns) -> dnspeer.ScriptedDns:
+    """`scripted(handler, host="127.0.0.1")`: a started scripted DNS server."""
+    return scripted_dns
 
 
 def smtpcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

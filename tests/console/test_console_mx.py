@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
-from clirun import run_cli
+from clirun import CliResult, run_cli
 
 
 def _session(postfix: object, marker: str) -> str:
@@ -30,6 +31,12 @@ def _session(postfix: object, marker: str) -> str:
     )
 
 
+def _console(dnsmasq: object, *args: str, **options: Any) -> CliResult:
+    """`smtpcheck console --dns <dnsmasq> --timeout 5 ARGS` (30 s at most)."""
+    server = dnsmasq.server  # type: ignore[attr-defined]
+    return run_cli("console", "--dns", server, "--timeout", "5", *args, timeout=30, **options)
+
+
 def test_open_user_at_domain_falls_back_to_the_next_mx(
     postfix: object, dnsmasq: object, tmp_path: Path
 ) -> None:
@@ -37,15 +44,10 @@ def test_open_user_at_domain_falls_back_to_the_next_mx(
     script = tmp_path / "mx.txt"
     script.write_text(_session(postfix, marker))
     port = postfix.main_port  # type: ignore[attr-defined]
-    result = run_cli(
-        "console",
-        "--dns",
-        dnsmasq.server,  # type: ignore[attr-defined]
-        "--timeout",
-        "5",
+    result = _console(
+        dnsmasq,
         "--script",
         str(script),
-        timeout=30,
     )
     out = result.stdout
     assert "Traceback" not in out + result.stderr
@@ -72,28 +74,18 @@ def test_a_script_whose_open_found_a_working_mx_exits_0(
     postfix: object, dnsmasq: object, tmp_path: Path
 ) -> None:
     marker = uuid.uuid4().hex
-    result = run_cli(
-        "console",
-        "--dns",
-        dnsmasq.server,  # type: ignore[attr-defined]
-        "--timeout",
-        "5",
+    result = _console(
+        dnsmasq,
         stdin=_session(postfix, marker),
-        timeout=30,
     )
     postfix.wait_for_delivery("bob", marker)  # type: ignore[attr-defined]
     assert result.code == 0, result.stdout
 
 
 def test_open_user_at_a_null_mx_domain_says_so_and_connects_nowhere(dnsmasq: object) -> None:
-    result = run_cli(
-        "console",
-        "--dns",
-        dnsmasq.server,  # type: ignore[attr-defined]
-        "--timeout",
-        "5",
+    result = _console(
+        dnsmasq,
         stdin="open kate@nullmx.test\nstatus\nquit\n",
-        timeout=30,
     )
     assert result.code == 1  # a failed step (docs/console.md)
     errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
