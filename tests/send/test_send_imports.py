@@ -31,6 +31,7 @@ NOT_NEEDED = (
     "smtpcheck.protocol.ntlm",
     "smtpcheck.protocol.proxy",
     "smtpcheck.net.verify",
+    "smtpcheck.net.handshake",
     "smtpcheck.knowledge.hints",
     "smtpcheck.knowledge.explain",
     "smtpcheck.knowledge.parse",

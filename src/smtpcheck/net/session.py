@@ -14,7 +14,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smtpcheck.net.errors import (
     FailureKind,
@@ -23,7 +23,7 @@ from smtpcheck.net.errors import (
     describe_os_error,
     tls_alert,
 )
-from smtpcheck.net.tls import TlsInfo, tls_info
+from smtpcheck.net.tls import tls_info
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import (
     CONNECTION_CLOSED,
@@ -33,6 +33,9 @@ from smtpcheck.protocol import (
     ProtocolError,
     Reply,
 )
+
+if TYPE_CHECKING:
+    from smtpcheck.net.handshake import TlsInfo
 
 READ_SIZE = 65536
 #: a line that can be part of an SMTP reply: three digits, then space, dash or the end

@@ -8,8 +8,12 @@ certificate chain the server sent is captured, so it can be shown and checked la
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smtpcheck.net.handshake import CertificateInfo as CertificateInfo
+    from smtpcheck.net.handshake import TlsInfo as TlsInfo
 
 _VERSIONS = {
     "tlsv1": ssl.TLSVersion.TLSv1,
@@ -79,56 +83,6 @@ def build_context(options: TlsOptions) -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True)
-class CertificateInfo:
-    """The facts of one certificate that a person checks first."""
-
-    subject: str
-    issuer: str
-    names: tuple[str, ...]
-    not_before: str
-    not_after: str
-    self_signed: bool
-    key: str
-    signature_algorithm: str
-    der: bytes = field(repr=False, default=b"")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "subject": self.subject,
-            "issuer": self.issuer,
-            "names": list(self.names),
-            "not_before": self.not_before,
-            "not_after": self.not_after,
-            "self_signed": self.self_signed,
-            "key": self.key,
-            "signature_algorithm": self.signature_algorithm,
-        }
-
-
-@dataclass(frozen=True)
-class TlsInfo:
-    """The outcome of a handshake: what was negotiated and what was presented."""
-
-    version: str
-    cipher: str
-    bits: int
-    verified: bool
-    chain: tuple[CertificateInfo, ...]
-
-    def summary(self) -> str:
-        return f"{self.version}:{self.cipher}:{self.bits}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "cipher": self.cipher,
-            "bits": self.bits,
-            "verified": self.verified,
-            "chain": [cert.to_dict() for cert in self.chain],
-        }
-
-
 def peer_chain_der(ssl_object: Any) -> list[bytes]:
     """The DER certificates the server sent, leaf first (unverified, as presented)."""
     getter = getattr(ssl_object, "get_unverified_chain", None)
@@ -149,6 +103,8 @@ def describe_certificate(der: bytes) -> CertificateInfo:
     """Parse a DER certificate into the facts shown to the user."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
+    from smtpcheck.net.handshake import CertificateInfo
 
     cert = x509.load_der_x509_certificate(der)
     try:
@@ -187,6 +143,8 @@ def describe_certificate(der: bytes) -> CertificateInfo:
 
 def tls_info(ssl_object: Any, *, verified: bool) -> TlsInfo:
     """Summarise a completed handshake from asyncio's `ssl_object`."""
+    from smtpcheck.net.handshake import TlsInfo
+
     name, _protocol, bits = ssl_object.cipher() or ("unknown", "", 0)
     chain = tuple(describe_certificate(der) for der in peer_chain_der(ssl_object))
     return TlsInfo(
@@ -196,3 +154,13 @@ def tls_info(ssl_object: Any, *, verified: bool) -> TlsInfo:
         verified=verified,
         chain=chain,
     )
+
+
+def __getattr__(name: str) -> Any:
+    # The handshake's result classes load with the first handshake: a plain-text
+    # `send` never creates them (each dataclass costs start-up time).
+    if name in ("CertificateInfo", "TlsInfo"):
+        from smtpcheck.net import handshake
+
+        return getattr(handshake, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import SessionError
-from smtpcheck.net.tls import TlsInfo, build_context
+from smtpcheck.net.tls import build_context
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status, Step
 from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target, TlsMode
 
 if TYPE_CHECKING:
+    from smtpcheck.net.handshake import TlsInfo
     from smtpcheck.scenarios.send.flow import SendRun
 
 
