@@ -44,11 +44,13 @@ ParamValue = str | int | None
 Params = Mapping[str, ParamValue] | Sequence[str | tuple[str, ParamValue]]
 
 _FORBIDDEN = re.compile(r"[\r\n\0]")
-_KEYWORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")
-_MECHANISM = re.compile(r"[A-Za-z0-9_-]{1,20}\Z")
+# Patterns for parameters and AUTH are compiled on first use (re's own cache keeps
+# them): most commands have neither, and each compile costs start-up time.
+_KEYWORD = r"[A-Za-z0-9][A-Za-z0-9-]*\Z"
+_MECHANISM = r"[A-Za-z0-9_-]{1,20}\Z"
 #: RFC 5321 esmtp-value (plus UTF-8 for SMTPUTF8): no space, no "=", no controls
-_VALUE = re.compile(r"[^\x00-\x20=\x7f]+\Z")
-_XTEXT = re.compile(r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z")
+_VALUE = r"[^\x00-\x20=\x7f]+\Z"
+_XTEXT = r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*\Z"
 #: parameters whose value RFC 3461 defines as xtext
 XTEXT_PARAMS = frozenset({"ENVID", "ORCPT"})
 
@@ -82,7 +84,7 @@ def xtext(text: str) -> str:
 
 def xtext_decode(text: str) -> str:
     """Decode RFC 3461 xtext; raises `ValueError` on a malformed `+HH`."""
-    if _XTEXT.match(text) is None:
+    if re.match(_XTEXT, text) is None:
         raise ValueError(f"not valid xtext: {text!r}")
     return (
         re.sub(r"\+([0-9A-F]{2})", lambda m: chr(int(m[1], 16)), text)
@@ -110,18 +112,18 @@ def format_params(params: Params | None) -> str:
     """ESMTP parameters as they go on the wire: `SIZE=100 SMTPUTF8`."""
     words = []
     for keyword, value in _param_items(params):
-        if _KEYWORD.match(keyword) is None:
+        if re.match(_KEYWORD, keyword) is None:
             raise LocalProtocolError(f"invalid ESMTP parameter keyword: {keyword!r}")
         if value is None:
             words.append(keyword.upper())
             continue
         text = str(value)
         _check(f"parameter {keyword}", text)
-        if _VALUE.match(text) is None:
+        if re.match(_VALUE, text) is None:
             raise LocalProtocolError(
                 f"invalid value for {keyword.upper()} (no spaces, '=' or controls): {text!r}"
             )
-        if keyword.upper() in XTEXT_PARAMS and _XTEXT.match(text) is None:
+        if keyword.upper() in XTEXT_PARAMS and re.match(_XTEXT, text) is None:
             raise LocalProtocolError(
                 f"{keyword.upper()} must be xtext (RFC 3461): pass xtext({text!r})"
             )
@@ -193,7 +195,7 @@ def starttls() -> Command:
 
 def auth(mechanism: str, initial_response: str | None = None) -> Command:
     """`AUTH mechanism [initial-response]`; the response is base64 already ("=" if empty)."""
-    if _MECHANISM.match(mechanism) is None:
+    if re.match(_MECHANISM, mechanism) is None:
         raise LocalProtocolError(f"invalid SASL mechanism name: {mechanism!r}")
     argument = mechanism.upper()
     if initial_response is not None:
