@@ -32,6 +32,7 @@ NOT_NEEDED = (
     "smtpcheck.protocol.proxy",
     "smtpcheck.net.verify",
     "smtpcheck.net.handshake",
+    "smtpcheck.scenarios.mime",
     "smtpcheck.knowledge.hints",
     "smtpcheck.knowledge.explain",
     "smtpcheck.knowledge.parse",

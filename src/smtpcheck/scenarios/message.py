@@ -13,15 +13,17 @@ normalises to CRLF.
 
 from __future__ import annotations
 
-import base64
-import os
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from smtpcheck import __version__
+
+if TYPE_CHECKING:
+    from smtpcheck.scenarios.mime import Attachment as Attachment
 
 
 class MessageSourceError(ValueError):
@@ -39,17 +41,6 @@ def read_source(value: str) -> bytes:
         except OSError as exc:
             raise MessageSourceError(f"cannot read {value[1:]}: {exc.strerror}") from None
     return value.replace("\\n", "\n").encode("utf-8")
-
-
-@dataclass
-class Attachment:
-    """One `--attach` (or `--attach-body` / inline part)."""
-
-    source: str  # @file, -, or literal text
-    content_type: str | None = None
-    name: str | None = None
-    inline: bool = False
-    body: bool = False  # an alternative body part (--attach-body)
 
 
 @dataclass
@@ -115,6 +106,8 @@ def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
     domain = spec.sender.rpartition("@")[2] or spec.helo_name
     body = read_source(spec.body) if spec.body is not None else default_body()
     if spec.attachments:
+        from smtpcheck.scenarios.mime import build_mime
+
         mime_headers, body = build_mime(body, spec.attachments)
     else:
         mime_headers = []
@@ -180,72 +173,10 @@ def _apply_headers(message: bytes, overrides: list[str]) -> bytes:
     return b"\n".join(lines) + b"\n\n" + body
 
 
-# ---- MIME -----------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # Attachments (`scenarios.mime`) load only when a message has some.
+    if name in ("Attachment", "build_mime"):
+        from smtpcheck.scenarios import mime
 
-
-def _text_part(body: bytes, subtype: str = "plain") -> bytes:
-    charset = "us-ascii" if body.isascii() else "utf-8"
-    encoding = "7bit" if body.isascii() else "8bit"
-    return (
-        f"Content-Type: text/{subtype}; charset={charset}\n"
-        f"Content-Transfer-Encoding: {encoding}\n\n"
-    ).encode() + body
-
-
-def _b64_lines(data: bytes) -> bytes:
-    encoded = base64.b64encode(data)
-    return b"\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\n"
-
-
-def _attachment_part(item: Attachment, index: int) -> bytes:
-    data = read_source(item.source)
-    name = item.name
-    if name is None and item.source.startswith("@"):
-        name = os.path.basename(item.source[1:])
-    content_type = item.content_type
-    if content_type is None:
-        import mimetypes  # only when attaching
-
-        guessed = mimetypes.guess_type(name or "")[0] if name else None
-        content_type = guessed or "application/octet-stream"
-    if content_type.startswith("text/") and "charset" not in content_type:
-        content_type += "; charset=" + ("us-ascii" if data.isascii() else "utf-8")
-    disposition = "inline" if item.inline else "attachment"
-    lines = [f"Content-Type: {content_type}" + (f'; name="{name}"' if name else "")]
-    lines.append(f"Content-Disposition: {disposition}" + (f'; filename="{name}"' if name else ""))
-    if item.inline:
-        lines.append(f"Content-ID: <part{index}.{uuid.uuid4().hex[:12]}@smtpcheck>")
-    lines.append("Content-Transfer-Encoding: base64")
-    return ("\n".join(lines) + "\n\n").encode() + _b64_lines(data)
-
-
-def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
-    boundary = f"----=_smtpcheck_{uuid.uuid4().hex}"
-    out = b"This is a multi-part message in MIME format.\n\n"
-    for part in parts:
-        out += f"--{boundary}\n".encode() + part.rstrip(b"\n") + b"\n\n"
-    out += f"--{boundary}--\n".encode()
-    return f'multipart/{subtype}; boundary="{boundary}"', out
-
-
-def build_mime(body: bytes, attachments: list[Attachment]) -> tuple[list[str], bytes]:
-    """(headers to add, new body): the text body plus attachments, as swaks lays it out."""
-    alternatives = [a for a in attachments if a.body]
-    files = [a for a in attachments if not a.body]
-    first: bytes = _text_part(body)
-    if alternatives:
-        parts = [first]
-        for alt in alternatives:
-            subtype = (alt.content_type or "text/plain").split("/", 1)[-1].split(";")[0]
-            parts.append(_text_part(read_source(alt.source), subtype))
-        content_type, alt_body = _multipart("alternative", parts)
-        first = f"Content-Type: {content_type}\n\n".encode() + alt_body
-    if not files:
-        content_type, rest = _multipart("alternative", [first]) if not alternatives else ("", b"")
-        if alternatives:
-            head, _, rest = first.partition(b"\n\n")
-            return ["MIME-Version: 1.0", head.decode()], rest
-        return ["MIME-Version: 1.0", f"Content-Type: {content_type}"], rest
-    parts = [first] + [_attachment_part(a, i) for i, a in enumerate(files, 1)]
-    content_type, mixed = _multipart("mixed", parts)
-    return ["MIME-Version: 1.0", f"Content-Type: {content_type}"], mixed
+        return getattr(mime, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

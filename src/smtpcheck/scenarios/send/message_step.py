@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smtpcheck.scenarios.message import Attachment, MessageSourceError, MessageSpec, build_message
+from smtpcheck.scenarios.message import MessageSourceError, MessageSpec, build_message
 
 if TYPE_CHECKING:
     from smtpcheck.scenarios.send.flow import SendRun
@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
 def spec_of(run: SendRun) -> MessageSpec:
     opts = run.options
+    attachments = []
+    if opts.attachments:
+        from smtpcheck.scenarios.mime import Attachment
+
+        attachments = [Attachment(**a) for a in opts.attachments]  # type: ignore[arg-type]
     return MessageSpec(
         opts.sender,
         opts.recipients,
@@ -22,7 +27,7 @@ def spec_of(run: SendRun) -> MessageSpec:
         cc=opts.cc,
         bcc=opts.bcc,
         add_headers=opts.add_headers,
-        attachments=[Attachment(**a) for a in opts.attachments],  # type: ignore[arg-type]
+        attachments=attachments,
         fixup=opts.data_fixup,
         strip_from=opts.strip_from,
     )
