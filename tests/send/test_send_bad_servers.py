@@ -14,7 +14,9 @@ from sendhelp import send, server_of
 CASES = [
     # behaviour, exit code, step named in the error, words in the error
     ("no-banner", 21, "banner", "no complete reply"),
-    ("close-after-banner", 6, "ehlo", "closed"),
+    # the EHLO meets either the server's FIN ("closed") or, if it lands after the close,
+    # its RST ("reset"): both are the same failure, exit 6
+    ("close-after-banner", 6, "ehlo", ("closed", "reset")),
     ("slow", 21, "banner", "no complete reply"),
     ("endless-multiline", 22, "ehlo", ""),
     ("garbage", 21, "banner", ""),
@@ -44,7 +46,7 @@ def test_bad_server_gives_clear_error(bad_server, behaviour, code, step, words):
     errors = [line for line in result.stdout.splitlines() if line.startswith("*** ")]
     assert errors, result.stdout
     assert errors[0].startswith(f"*** {step}:"), errors
-    assert words in errors[0]
+    assert any(word in errors[0] for word in ((words,) if isinstance(words, str) else words))
     if behaviour != "no-banner":
         assert any(
             line.startswith("<") or line.startswith(" ->") for line in result.stdout.splitlines()
