@@ -91,6 +91,7 @@ def send(**params: Any) -> None:
     Markers: ' -> ' sent, '<-  ' received, ' ~>' / '<~ ' under TLS, '<** ' a reply the
     step did not expect, '=== ' notes, '*** ' errors.
     """
-    from smtpcheck.cli.send_runner import run
+    from smtpcheck.cli.main import import_module
 
-    sys.exit(run(params))
+    runner = import_module("smtpcheck.cli.send_runner")  # asyncio and the scenario
+    sys.exit(runner.run(params))
