@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from smtpcheck.cli.main import import_module
+from smtpcheck.cli.main import collector_paused, import_module
 
 
 def test_the_collector_is_on_again_after_an_import() -> None:
@@ -28,4 +28,11 @@ def test_a_paused_collector_stays_paused() -> None:
 def test_a_failed_import_still_turns_the_collector_back_on() -> None:
     with pytest.raises(ModuleNotFoundError):
         import_module("smtpcheck.cli.no_such_command")
+    assert gc.isenabled()
+
+
+def test_collector_paused_restores_it_after_an_error() -> None:
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
     assert gc.isenabled()
