@@ -31,10 +31,24 @@ def _chromium() -> str:
     return path
 
 
+def _isolated() -> list[str]:
+    """Run the browser in a network namespace of its own (loopback only, down).
+
+    Chromium looks up Google's hosts at start-up whatever its flags say; no test may
+    send traffic off this machine, so the browser gets no network at all. The report is
+    a local file and needs none.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.fail("unshare (util-linux) is needed to run the browser offline", pytrace=False)
+    return [unshare, "--net"]
+
+
 def dump_dom(html_path: str) -> str:
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(
             [
+                *_isolated(),
                 _chromium(),
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={profile}",
