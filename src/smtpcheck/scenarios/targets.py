@@ -40,11 +40,14 @@ async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[
     if not domain:
         raise TargetError(f"no domain in {options.recipients[-1]!r} to look up")
     from smtpcheck.dns.mx import mail_targets
+    from smtpcheck.dns.mx_model import NoMailTargetsError
+    from smtpcheck.dns.names import InvalidDomainError
+    from smtpcheck.dns.resolver import DnsConfigError
 
     transcript.note(f"Looking up the mail hosts of {domain}")
     try:
         found = await mail_targets(domain, dns=options.dns, timeout=min(options.timeout, 10.0))
-    except Exception as exc:  # the dns layer reports its own failures as exceptions
+    except (NoMailTargetsError, InvalidDomainError, DnsConfigError) as exc:
         raise TargetError(f"cannot find the mail hosts of {domain}: {exc}") from None
     if not found:
         raise TargetError(f"{domain} has no mail host to connect to")
