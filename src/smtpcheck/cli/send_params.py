@@ -12,6 +12,19 @@ from typing import Any
 
 import click
 
+#: the XCLIENT attributes with an option of their own (--xclient-NAME), as swaks has them
+XCLIENT_ATTRIBUTES = (
+    "addr",
+    "name",
+    "port",
+    "proto",
+    "helo",
+    "login",
+    "reverse-name",
+    "destaddr",
+    "destport",
+)
+
 Decorator = Callable[[Any], Any]
 
 
@@ -299,17 +312,7 @@ XCLIENT_PROXY = [
             metavar="VALUE",
             help=f"XCLIENT {name.upper().replace('-', '_')}=VALUE.",
         )
-        for name in (
-            "addr",
-            "name",
-            "port",
-            "proto",
-            "helo",
-            "login",
-            "reverse-name",
-            "destaddr",
-            "destport",
-        )
+        for name in XCLIENT_ATTRIBUTES
     ],
     _opt(
         "--xclient",

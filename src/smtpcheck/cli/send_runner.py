@@ -15,6 +15,7 @@ from typing import IO, Any
 import click
 
 from smtpcheck.cli.send import _default_sender, _parse_timeout, _split_recipients
+from smtpcheck.cli.send_params import XCLIENT_ATTRIBUTES
 from smtpcheck.cli.send_view import SendView, ViewOptions
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.tls import TlsOptions
@@ -180,17 +181,7 @@ def build_options(params: dict[str, Any]) -> SendOptions:
         local_port = given_port or local_port
     xclient = {
         name: params[f"xclient_{name.replace('-', '_')}"]
-        for name in (
-            "addr",
-            "name",
-            "port",
-            "proto",
-            "helo",
-            "login",
-            "reverse-name",
-            "destaddr",
-            "destport",
-        )
+        for name in XCLIENT_ATTRIBUTES
         if params[f"xclient_{name.replace('-', '_')}"] is not None
     }
     proxy = None
