@@ -120,7 +120,7 @@ class ProxyOptions:
 
 @dataclass
 class SendOptions:
-    """Everything `send` was asked to do, validated (built by cli/send_runner)."""
+    """Everything `send` was asked to do, validated (built by cli/send_build)."""
 
     server: str | None = None
     port: int | None = None
