@@ -92,3 +92,9 @@ def test_bad_usage_is_one_line(tmp_path):
         f"@{tmp_path}/missing.eml",
     )
     assert missing.code == 1 and "Traceback" not in missing.stdout + missing.stderr
+
+
+def test_bad_dns_server_is_a_usage_error():
+    result = run_cli("send", "--to", "a@example.test", "--dns", "nonsense", "--timeout", "2s")
+    assert result.code == 1
+    assert result.stderr.count("\n") == 1 and "--dns" in result.stderr

@@ -94,8 +94,20 @@ def _attachments(params: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _check_dns_server(spec: str) -> None:
+    """A bad --dns is a usage error, found before connecting (not "no mail host")."""
+    from smtpcheck.dns.resolver import DnsConfigError, DnsServer  # only when given
+
+    try:
+        DnsServer.parse(spec)
+    except DnsConfigError as exc:
+        raise click.UsageError(f"--dns: {exc}") from None
+
+
 def build_options(params: dict[str, Any]) -> SendOptions:
     """Validate and convert; raises click.UsageError with a one-line message."""
+    if params["dns"]:
+        _check_dns_server(params["dns"])
     hello_verb, protocol_auth, protocol_tls = "EHLO", False, None
     if params["protocol"]:
         name = params["protocol"].strip().lower()
