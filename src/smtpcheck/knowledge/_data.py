@@ -32,6 +32,7 @@ LANGUAGE_FILES: tuple[str, ...] = (
     "vendors",
     "messages",
     "dns",
+    "posture",
 )
 
 Table = dict[str, Any]
