@@ -41,7 +41,7 @@ CODES: dict[str, Status] = {
     "spf-macro-not-followed": N,
     "spf-mx-too-many": F,
     "spf-record-too-long": W,
-    "spf-result": N,
+    "spf-result": P,
     "spf-result-fail": W,
     # ---- DMARC (RFC 7489, DMARCbis)
     "dmarc-ok": P,
