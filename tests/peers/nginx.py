@@ -130,9 +130,11 @@ http {{
     def _answers(self) -> str | None:
         context = ssl.create_default_context(cafile=str(self.ca_file))
         host = next(iter(self.policies))
-        with socket.create_connection((self.ip, HTTPS_PORT), timeout=1) as raw:
-            with context.wrap_socket(raw, server_hostname=host):
-                return None
+        with (
+            socket.create_connection((self.ip, HTTPS_PORT), timeout=1) as raw,
+            context.wrap_socket(raw, server_hostname=host),
+        ):
+            return None
 
     def stop(self) -> None:
         process, self.process = self.process, None

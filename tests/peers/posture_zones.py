@@ -112,7 +112,7 @@ def _fault_records(keys: LabKeys) -> list[str]:
     add("loop", "TXT", txt("v=spf1 include:loop2.faults.test -all"))
     add("loop2", "TXT", txt("v=spf1 include:loop.faults.test -all"))
     add("ptr", "TXT", txt("v=spf1 ptr -all"))
-    add("macro", "TXT", txt("v=spf1 exists:%{i}._spf.faults.test -all"))
+    add("macro", "TXT", txt("v=spf1 exists:%{ir}._spf.faults.test -all"))
     add("1.0.0.127._spf", "A", "127.0.0.2")
     add("redirect", "TXT", txt("v=spf1 redirect=softfail.faults.test"))
     add("mxmany", "TXT", txt("v=spf1 mx -all"))

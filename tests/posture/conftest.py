@@ -54,8 +54,10 @@ def posture_keys(postfix: PostfixPeer) -> posture_zones.LabKeys:
     assert isinstance(postfix_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
     standby = ec.generate_private_key(ec.SECP256R1()).public_key()
     tiny = rsa.RSAPublicNumbers(65537, (1 << 511) | 0xB5E3_77A1_0C4F_9D21).public_key()
-    ed_raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    ed_raw = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
     return posture_zones.LabKeys(
         postfix_spki_sha256=_spki_sha256(postfix_key),

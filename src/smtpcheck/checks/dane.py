@@ -24,6 +24,7 @@ import dns.asyncresolver
 from smtpcheck.checks.dnssec import DnssecStatus, dnssec_status
 from smtpcheck.checks.posture_findings import PostureResult, posture_finding
 from smtpcheck.dns.dnssec_chain import Anchors, DnssecState
+from smtpcheck.dns.query import DnsAnswer, ask
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -160,10 +161,9 @@ async def lookup_tlsa(
     port: int = 25,
     anchors: Anchors | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-) -> tuple[list[Tlsa], DnssecStatus]:
-    """The TLSA records at `_<port>._tcp.<host>`, with their DNSSEC status."""
-    from smtpcheck.dns.query import ask
-
+) -> tuple[list[Tlsa], DnssecStatus, DnsAnswer]:
+    """The TLSA records at `_<port>._tcp.<host>`, with their DNSSEC status and the
+    answer itself (`.malformed` when a record could not even be parsed)."""
     name = f"_{port}._tcp.{host.rstrip('.')}."
     status = await dnssec_status(resolver, name, "TLSA", anchors=anchors, timeout=timeout)
     answer = await ask(resolver, name, "TLSA", checking_disabled=True, timeout=timeout)
@@ -176,7 +176,7 @@ async def lookup_tlsa(
         )
         for rdata in answer.records
     ]
-    return records, status
+    return records, status, answer
 
 
 async def check_dane(
@@ -192,12 +192,23 @@ async def check_dane(
     presented (`net` captures it: `TlsInfo.chain[i].der`), None when TLS was not tested."""
     out = PostureResult()
     name = host.rstrip(".")
-    records, status = await lookup_tlsa(resolver, name, anchors=anchors, timeout=timeout)
+    records, status, answer = await lookup_tlsa(resolver, name, anchors=anchors, timeout=timeout)
     out.data = {
         "name": f"_25._tcp.{name}",
         "records": [record.text for record in records],
         "dnssec": str(status.state),
     }
+    if answer.malformed:
+        out.add(
+            posture_finding(
+                "dane-record-malformed",
+                lang,
+                subject=name,
+                record=f"_25._tcp.{name} TLSA",
+                why=answer.detail,
+            )
+        )
+        return out
     if not records:
         if status.state is DnssecState.BOGUS:
             out.add(

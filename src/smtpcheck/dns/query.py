@@ -64,6 +64,8 @@ class DnsAnswer:
     extended_errors: tuple[ExtendedError, ...] = ()
     response: dns.message.Message | None = None
     detail: str = ""
+    #: the server answered, but its answer could not be parsed (a malformed record)
+    malformed: bool = False
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -193,9 +195,19 @@ async def ask(
                 left = max(deadline - loop.time(), 0.05)
                 try:
                     response = await _one_server(query, ip, port, left)
-                except (dns.exception.DNSException, OSError, ValueError) as error:
+                except (dns.exception.Timeout, OSError) as error:
                     problems.append(f"{ip}:{port}: {error or type(error).__name__}")
                     continue
+                except (dns.exception.DNSException, ValueError) as error:
+                    # the server answered, but with records that cannot be parsed (a TLSA
+                    # digest of the wrong length makes dnspython refuse the whole message)
+                    return DnsAnswer(
+                        name=qname.to_text(),
+                        rdtype=dns.rdatatype.to_text(kind),
+                        status=LookupStatus.ERROR,
+                        detail=f"malformed answer from {ip}:{port}: {error}",
+                        malformed=True,
+                    )
                 answer = _classify(qname, kind, response)
                 if (
                     answer.status in (LookupStatus.REFUSED, LookupStatus.ERROR)
