@@ -1,5 +1,5 @@
 """A real HTTPS server (nginx) on loopback serving MTA-STS policies, with certificates
-from a test CA (trustme): `MtaStsWeb(run_dir, ip, policies, untrusted, redirects)`.
+from a test CA (trustme): `MtaStsWeb(ip, policies, untrusted, redirects)`.
 
 - `policies`: host -> policy text, served at /.well-known/mta-sts.txt as text/plain
   (a host mapped to None has no file: 404);
@@ -11,23 +11,41 @@ Port 443 on `ip` (a loopback address of its own), as RFC 8461 fixes the port.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import time
 from pathlib import Path
 
-from peers.process import PeerError, find_program, port_free, start_daemon, stop_process, tail
+from peers.process import (
+    PeerError,
+    find_program,
+    make_run_folder,
+    port_free,
+    start_daemon,
+    stop_process,
+    tail,
+    wait_exit,
+)
 from peers.process import wait_ready as _wait_ready
 
 HTTPS_PORT = 443
+RUN_PREFIX = "smtpcheck-nginx-"
+
+
+def _stop_stale(run_dir: Path) -> None:
+    """End the nginx a dead session left running (its master's pid is in nginx.pid)."""
+    pid = int((run_dir / "nginx.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGTERM)
+    wait_exit(pid, 5)
 
 
 class MtaStsWeb:
     def __init__(
         self,
-        run_dir: Path,
         ip: str,
         policies: dict[str, str | None],
         *,
@@ -35,14 +53,16 @@ class MtaStsWeb:
         redirects: dict[str, str] | None = None,
     ) -> None:
         self.nginx = find_program("nginx")
-        self.dir = run_dir
+        # under /tmp, readable by all: nginx's workers run as nobody (pytest's own
+        # temporary folders are private to root)
+        self.dir = make_run_folder(RUN_PREFIX, None, _stop_stale)
         self.ip = ip
         self.policies = dict(policies)
         self.untrusted = set(untrusted)
         self.redirects = dict(redirects or {})
-        self.ca_file = run_dir / "test-ca.pem"
+        self.ca_file = self.dir / "test-ca.pem"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = run_dir / "error.log"
+        self.log_path = self.dir / "error.log"
 
     def _certificates(self) -> None:
         import trustme

@@ -118,12 +118,9 @@ POLICIES: dict[str, str | None] = {
 
 
 @pytest.fixture(scope="session")
-def posture_web(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[MtaStsWeb]:
+def posture_web(request: pytest.FixtureRequest) -> Iterator[MtaStsWeb]:
     def make() -> MtaStsWeb:
         return MtaStsWeb(
-            tmp_path_factory.mktemp("nginx"),
             posture_zones.HTTPS_IP,
             POLICIES,
             untrusted={"mta-sts.stsuntrusted.faults.test"},
