@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the real test peers (Postfix, Cyrus SASL tools, swaks, dnsmasq, Exim) that the
-# integration tests start privately on loopback. Idempotent and quiet: when every
+# Install the real test peers (Postfix, Cyrus SASL tools, swaks, dnsmasq, Exim, knot,
+# unbound, nginx) that the integration tests start privately on loopback. Idempotent and quiet: when every
 # package is already installed it only runs dpkg-query (and a few tests) and exits.
 #
 # Exim cannot be installed with apt beside Postfix (both provide mail-transport-agent,
@@ -25,6 +25,10 @@ PACKAGES=(
     libidn12            # the libraries the unpacked exim4 binary links against
     libgnutls-dane0
     libpcre2-8-0
+    knot                # posture lab: authoritative DNS that signs its zones (DNSSEC)
+    knot-dnsutils       # keymgr's companions (kdig) for debugging the lab by hand
+    unbound             # posture lab: the validating resolver in front of knot
+    nginx-light         # posture lab: HTTPS server for the MTA-STS policies
 )
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -20,7 +20,7 @@ _NEEDS_DOMAIN = {"include", "exists"}
 _MODIFIER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*\Z")
 _MACRO = re.compile(r"%\{([slodiphcrtvSLODIPHCRTV])([0-9]*)(r?)([.\-+,/_=]*)\}|%%|%_|%-", re.I)
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
-_CIDR = re.compile(r"(?P<body>.*?)(?:/(?P<v4>[0-9]{1,2}))?(?://(?P<v6>[0-9]{1,3}))?\Z")
+_CIDR = re.compile(r"(?P<body>.*?)(?:/(?P<v4>[0-9]{1,4}))?(?://(?P<v6>[0-9]{1,4}))?\Z")
 
 
 class MacroError(ValueError):
@@ -112,13 +112,12 @@ def _parse_directive(term: str, record: SpfRecord) -> None:
     if body[:1] in QUALIFIERS:
         qualifier, body = body[0], body[1:]
     name, separator, argument = body.partition(":")
-    cidr_match = _CIDR.match(name if not separator else argument)
+    cidr_match = _CIDR.match(argument) if separator else None
     kind = name.lower()
-    if kind in ("a", "mx") and not separator and "/" in name:
+    if not separator and "/" in name and name.split("/", 1)[0].lower() in ("a", "mx"):
         # "a/24" or "mx//64": the lengths follow the name directly
         kind = name.split("/", 1)[0].lower()
         cidr_match = _CIDR.match(name[len(kind) :])
-        argument = ""
     if kind == "all":
         if separator or body.lower() != "all":
             record.errors.append(f"'all' takes no argument: {term!r}")
@@ -145,6 +144,9 @@ def _parse_directive(term: str, record: SpfRecord) -> None:
     spec: str | None = None
     cidr4 = cidr6 = None
     if kind in ("a", "mx") and cidr_match is not None:
+        if not separator and cidr_match["body"]:
+            record.errors.append(f"bad prefix length in {term!r}")
+            return
         try:
             if cidr_match["v4"] is not None:
                 cidr4 = _cidr(cidr_match["v4"], 32)
