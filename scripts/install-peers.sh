@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the real test peers (Postfix, Cyrus SASL tools, swaks, dnsmasq, Exim, knot,
-# unbound, nginx) that the integration tests start privately on loopback. Idempotent and quiet: when every
-# package is already installed it only runs dpkg-query (and a few tests) and exits.
+# unbound, nginx) that the integration tests start privately on loopback. Idempotent and
+# quiet: when every package is already installed it only runs dpkg-query (and a few
+# tests) and exits.
 #
 # Exim cannot be installed with apt beside Postfix (both provide mail-transport-agent,
 # so apt would REMOVE postfix): its package is downloaded and unpacked into the
