@@ -17,6 +17,7 @@ POSTURE_MODULES = (
     "smtpcheck.checks.posture",
     "smtpcheck.checks.posture_findings",
     "smtpcheck.checks.spf",
+    "smtpcheck.checks.spf_eval",
     "smtpcheck.checks.dmarc",
     "smtpcheck.checks.dkim",
     "smtpcheck.checks.mta_sts",
