@@ -6,6 +6,7 @@
                   faults.test; unsigned.test insecure; bogus.test with a wrong DS).
 - `posture_unbound` unbound validating in front of it (anchor: the test. zone's DS).
 - `posture_web`   nginx on 127.0.8.1:443 serving the MTA-STS policies (test CA).
+- `postfix_chain` the DER chain the real Postfix presents, captured by net/.
 - `lab`           all of it: `.resolver()` asks unbound, `.authoritative()` asks knot
                   directly (a server that never validates), `.anchors`, `.ca_file`.
 
@@ -14,6 +15,7 @@ A missing knot, unbound or nginx FAILS these tests with the install hint (never 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import Iterator
@@ -33,6 +35,9 @@ from peers.postfix import PostfixPeer
 from peers.process import running
 from smtpcheck.dns import DnsServer, make_resolver
 from smtpcheck.dns.dnssec_chain import parse_anchors
+from smtpcheck.net.session import SmtpSession
+from smtpcheck.net.tls import TlsOptions, build_context
+from smtpcheck.net.transcript import Transcript
 
 SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -164,3 +169,24 @@ def lab(
     posture_keys: posture_zones.LabKeys,
 ) -> Lab:
     return Lab(posture_unbound, posture_knot, posture_web, postfix, posture_keys)
+
+
+@pytest.fixture(scope="session")
+def postfix_chain(postfix: PostfixPeer) -> list[bytes]:
+    """The DER chain the real Postfix presents (implicit-TLS port), captured by net/ as
+    `check` captures it."""
+
+    async def capture() -> list[bytes]:
+        session = SmtpSession(Transcript(), timeout=10)
+        await session.connect(
+            postfix.host,
+            postfix.implicit_tls_port,
+            tls_context=build_context(TlsOptions()),
+            server_hostname="mx.good.test",
+        )
+        assert session.tls is not None
+        chain = [cert.der for cert in session.tls.chain]
+        await session.close()
+        return chain
+
+    return asyncio.run(capture())

@@ -9,32 +9,11 @@ import pytest
 
 from smtpcheck.checks.mta_sts import compare_with_tls
 from smtpcheck.checks.posture import CATEGORIES, PostureOptions, run_posture
-from smtpcheck.net.session import SmtpSession
-from smtpcheck.net.tls import TlsOptions, build_context
-from smtpcheck.net.transcript import Transcript
-
-
-@pytest.fixture(scope="module")
-def good_chain(postfix) -> list[bytes]:
-    async def capture() -> list[bytes]:
-        session = SmtpSession(Transcript(), timeout=10)
-        await session.connect(
-            postfix.host,
-            postfix.implicit_tls_port,
-            tls_context=build_context(TlsOptions()),
-            server_hostname="mx.good.test",
-        )
-        assert session.tls is not None
-        chain = [cert.der for cert in session.tls.chain]
-        await session.close()
-        return chain
-
-    return asyncio.run(capture())
 
 
 @pytest.mark.parametrize("lang", ["en", "it"])
 @pytest.mark.parametrize("server", ["resolver", "authoritative"])
-def test_clean_domain_has_no_warning_or_failure(lab, good_chain, lang, server) -> None:
+def test_clean_domain_has_no_warning_or_failure(lab, postfix_chain, lang, server) -> None:
     resolver = lab.resolver() if server == "resolver" else lab.authoritative()
     options = PostureOptions(
         sender_ip="127.0.0.25", mta_sts_ca_file=lab.ca_file, anchors=lab.anchors, timeout=5
@@ -42,7 +21,7 @@ def test_clean_domain_has_no_warning_or_failure(lab, good_chain, lang, server) -
     report = asyncio.run(
         run_posture(
             resolver, "good.test", ["mx.good.test"], lang, options,
-            chains={"mx.good.test": good_chain},
+            chains={"mx.good.test": postfix_chain},
         )
     )  # fmt: skip
     assert list(report.results) == list(CATEGORIES)

@@ -12,32 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smtpcheck.checks.dane import Tlsa, check_dane, match_chain, tlsa_from_text
-from smtpcheck.net.session import SmtpSession
-from smtpcheck.net.tls import TlsOptions, build_context
-from smtpcheck.net.transcript import Transcript
 
 DER = serialization.Encoding.DER
 SPKI = (DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-@pytest.fixture(scope="module")
-def postfix_chain(postfix) -> list[bytes]:
-    """The DER chain Postfix presents on its implicit-TLS port, as net/ captures it."""
-
-    async def capture() -> list[bytes]:
-        session = SmtpSession(Transcript(), timeout=10)
-        await session.connect(
-            postfix.host,
-            postfix.implicit_tls_port,
-            tls_context=build_context(TlsOptions()),
-            server_hostname="mx.good.test",
-        )
-        assert session.tls is not None
-        chain = [cert.der for cert in session.tls.chain]
-        await session.close()
-        return chain
-
-    return asyncio.run(capture())
 
 
 def codes(result):

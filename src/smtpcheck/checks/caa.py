@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import dns.asyncresolver
 
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import PostureResult, lookup_failed, posture_finding
 from smtpcheck.dns.query import ask
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT, LookupStatus
 
@@ -88,11 +88,7 @@ async def check_caa(
         name = found.host
         out.data[name] = {"found_at": found.found_at, "records": found.records}
         if found.failure:
-            out.add(
-                posture_finding(
-                    "dns-lookup-failed", lang, subject=name, name=name, detail=found.failure
-                )
-            )
+            out.add(lookup_failed(lang, name, found.failure, subject=name))
         elif found.found_at is None:
             out.add(posture_finding("caa-missing", lang, subject=name, host=name))
         else:

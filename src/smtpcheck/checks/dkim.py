@@ -19,7 +19,12 @@ from dataclasses import dataclass, replace
 
 import dns.asyncresolver
 
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import (
+    TIME_LIMIT,
+    PostureResult,
+    lookup_failed,
+    posture_finding,
+)
 from smtpcheck.checks.tag_list import parse_tag_list
 from smtpcheck.dns.query import ask, txt_strings
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT, LookupStatus
@@ -158,26 +163,10 @@ async def check_dkim(
                 *(ask(resolver, f"{s}._domainkey.{base}.", "TXT", timeout=timeout) for s in names)
             )
     except TimeoutError:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed",
-                lang,
-                subject=subject,
-                name=f"_domainkey.{base}",
-                detail="time limit",
-            )
-        )
+        out.add(lookup_failed(lang, f"_domainkey.{base}", TIME_LIMIT, subject=subject))
         return out
     if tree.status.is_failure:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed",
-                lang,
-                subject=subject,
-                name=f"_domainkey.{base}",
-                detail=tree.detail,
-            )
-        )
+        out.add(lookup_failed(lang, f"_domainkey.{base}", tree.detail, subject=subject))
         return out
     out.data = {"domainkey": str(tree.status), "selectors": {}}
     keys: list[DkimKey] = []
@@ -185,13 +174,7 @@ async def check_dkim(
         records = [t for t in txt_strings(answer.records) if "p=" in t or "v=DKIM1" in t]
         if answer.status.is_failure:
             out.add(
-                posture_finding(
-                    "dns-lookup-failed",
-                    lang,
-                    subject=subject,
-                    name=f"{selector}._domainkey.{base}",
-                    detail=answer.detail,
-                )
+                lookup_failed(lang, f"{selector}._domainkey.{base}", answer.detail, subject=subject)
             )
             continue
         if not records:

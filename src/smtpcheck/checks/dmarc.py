@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING
 
 import dns.asyncresolver
 
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import (
+    TIME_LIMIT,
+    PostureResult,
+    lookup_failed,
+    posture_finding,
+)
 from smtpcheck.checks.tag_list import parse_tag_list
 from smtpcheck.dns.query import ask, txt_strings
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT
@@ -187,15 +192,7 @@ async def check_dmarc(
         async with asyncio.timeout(timeout):
             found = await find_dmarc(resolver, domain, timeout=timeout)
             if found.failure:
-                out.add(
-                    posture_finding(
-                        "dns-lookup-failed",
-                        lang,
-                        subject=subject,
-                        name=domain,
-                        detail=found.failure,
-                    )
-                )
+                out.add(lookup_failed(lang, domain, found.failure, subject=subject))
                 return out
             if found.found_at is None:
                 out.add(posture_finding("dmarc-missing", lang, subject=subject, domain=domain))
@@ -216,11 +213,7 @@ async def check_dmarc(
             out.data["tags"] = dict(record.tags)
             await _judge(resolver, domain, found.found_at, record, out, lang, timeout)
     except TimeoutError:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed", lang, subject=subject, name=domain, detail="time limit"
-            )
-        )
+        out.add(lookup_failed(lang, domain, TIME_LIMIT, subject=subject))
     return out
 
 

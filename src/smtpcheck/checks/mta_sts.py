@@ -25,7 +25,7 @@ from smtpcheck.checks.mta_sts_policy import (
     parse_policy,
     parse_sts_record,
 )
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import PostureResult, lookup_failed, posture_finding
 from smtpcheck.dns.query import ask, txt_strings
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT
 from smtpcheck.net.https_get import FetchProblem, FetchResult, client_context, https_get
@@ -100,15 +100,7 @@ async def check_mta_sts(
     base = domain.rstrip(".").lower()
     answer = await ask(resolver, f"_mta-sts.{base}.", "TXT", timeout=timeout)
     if answer.status.is_failure:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed",
-                lang,
-                subject=subject,
-                name=f"_mta-sts.{base}",
-                detail=answer.detail,
-            )
-        )
+        out.add(lookup_failed(lang, f"_mta-sts.{base}", answer.detail, subject=subject))
         return out, None
     records = [text for text in txt_strings(answer.records) if is_sts_record(text)]
     out.data["records"] = records

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import dns.asyncresolver
 
 from smtpcheck.checks.dmarc import find_dmarc, parse_dmarc
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import PostureResult, lookup_failed, posture_finding
 from smtpcheck.checks.spf import fetch_spf
 from smtpcheck.checks.spf_record import parse_spf
 from smtpcheck.dns.query import ask
@@ -89,15 +89,7 @@ async def check_mx_ipv6(
         usable = [text for text in answer.texts if _usable_ipv6(text)]
         out.data[name] = usable
         if answer.status.is_failure:
-            out.add(
-                posture_finding(
-                    "dns-lookup-failed",
-                    lang,
-                    subject=name,
-                    name=f"{name} AAAA",
-                    detail=answer.detail,
-                )
-            )
+            out.add(lookup_failed(lang, f"{name} AAAA", answer.detail, subject=name))
         elif usable:
             out.add(
                 posture_finding(

@@ -23,7 +23,11 @@ from smtpcheck.checks.dnssec import check_dnssec
 from smtpcheck.checks.mta_sts import check_mta_sts
 from smtpcheck.checks.mta_sts_policy import StsPolicy
 from smtpcheck.checks.mx_posture import check_mx_ipv6, check_null_mx
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import (
+    TIME_LIMIT,
+    PostureResult,
+    lookup_failed,
+)
 from smtpcheck.checks.spf import check_spf
 from smtpcheck.checks.tlsrpt import check_tlsrpt
 from smtpcheck.dns.dnssec_chain import Anchors
@@ -135,9 +139,6 @@ async def run_posture(
 def _cut_short(domain: str, name: str, lang: str) -> PostureResult:
     out = PostureResult()
     out.add(
-        posture_finding(
-            "dns-lookup-failed", lang, subject=domain, name=f"{name} ({domain})",
-            detail="time limit",
-        )
+        lookup_failed(lang, f"{name} ({domain})", TIME_LIMIT, subject=domain)
     )  # fmt: skip
     return out

@@ -152,6 +152,16 @@ def quote(fact: object) -> str:
     return text
 
 
+TIME_LIMIT = "time limit"
+
+
+def lookup_failed(lang: str, name: str, detail: str, *, subject: str | None = None) -> Finding:
+    """The finding every check gives when a lookup of `name` failed (`detail`: why)."""
+    return posture_finding(
+        "dns-lookup-failed", lang, subject=subject, name=name, detail=detail or "?"
+    )
+
+
 def posture_finding(
     code: str, lang: str, /, *, subject: str | None = None, **facts: object
 ) -> Finding:

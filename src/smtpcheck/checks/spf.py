@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 
 import dns.asyncresolver
 
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import (
+    TIME_LIMIT,
+    PostureResult,
+    lookup_failed,
+    posture_finding,
+)
 from smtpcheck.checks.spf_eval import (
     LOOKUP_LIMIT,
     MAX_RECORDS,
@@ -172,11 +177,7 @@ async def check_spf(
         async with asyncio.timeout(timeout):
             walk = await walk_spf(resolver, domain, timeout=timeout)
     except TimeoutError:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed", lang, subject=subject, name=domain, detail="time limit"
-            )
-        )
+        out.add(lookup_failed(lang, domain, TIME_LIMIT, subject=subject))
         return out
     out.data = {
         "record": walk.record,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import dns.asyncresolver
 
-from smtpcheck.checks.posture_findings import PostureResult, posture_finding
+from smtpcheck.checks.posture_findings import PostureResult, lookup_failed, posture_finding
 from smtpcheck.checks.tag_list import parse_tag_list
 from smtpcheck.dns.query import ask, txt_strings
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT
@@ -68,11 +68,7 @@ async def check_tlsrpt(
     name = f"_smtp._tls.{domain.rstrip('.').lower()}"
     answer = await ask(resolver, name + ".", "TXT", timeout=timeout)
     if answer.status.is_failure:
-        out.add(
-            posture_finding(
-                "dns-lookup-failed", lang, subject=subject, name=name, detail=answer.detail
-            )
-        )
+        out.add(lookup_failed(lang, name, answer.detail, subject=subject))
         return out
     records = [text for text in txt_strings(answer.records) if is_tlsrpt_record(text)]
     out.data["records"] = records
