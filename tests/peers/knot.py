@@ -15,7 +15,6 @@ Both run in the foreground as our children; nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -27,14 +26,8 @@ import dns.message
 import dns.rdatatype
 
 from peers.dnsmasq import free_udp_port
-from peers.process import (
-    PeerError,
-    find_program,
-    start_daemon,
-    stop_process,
-    tail,
-    wait_ready,
-)
+from peers.foreground import ForegroundPeer
+from peers.process import PeerError, find_program, start_daemon, wait_ready
 
 HOST = "127.0.0.1"
 
@@ -59,7 +52,7 @@ def _parent(zone: str) -> str:
     return zone.split(".", 1)[1]
 
 
-class KnotPeer:
+class KnotPeer(ForegroundPeer):
     def __init__(
         self,
         run_dir: Path,
@@ -159,18 +152,8 @@ zone:
         response = _query(self.port, zone + ".", "SOA")
         return None if response.answer else f"{zone} not loaded (rcode {response.rcode()})"
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process(process, timeout=5)
 
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def log_tail(self, lines: int = 30) -> str:
-        return tail(self.log_path, lines) or ""
-
-
-class UnboundPeer:
+class UnboundPeer(ForegroundPeer):
     def __init__(self, run_dir: Path, knot: KnotPeer, anchor_lines: list[str]) -> None:
         self.unbound = find_program("unbound")
         self.dir = run_dir
@@ -229,13 +212,3 @@ class UnboundPeer:
         zone = self.knot.signed[0]
         response = _query(self.port, zone + ".", "SOA", dnssec=True)
         return None if response.flags & dns.flags.AD else f"no AD for {zone} yet"
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process(process, timeout=5)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def log_tail(self, lines: int = 30) -> str:
-        return tail(self.log_path, lines) or ""

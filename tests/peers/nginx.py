@@ -12,7 +12,6 @@ Port 443 on `ip` (a loopback address of its own), as RFC 8461 fixes the port.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -20,13 +19,13 @@ import subprocess
 import time
 from pathlib import Path
 
+from peers.foreground import ForegroundPeer
 from peers.process import (
     PeerError,
     find_program,
     make_run_folder,
     port_free,
     start_daemon,
-    stop_process,
     tail,
     wait_exit,
 )
@@ -43,7 +42,7 @@ def _stop_stale(run_dir: Path) -> None:
     wait_exit(pid, 5)
 
 
-class MtaStsWeb:
+class MtaStsWeb(ForegroundPeer):
     def __init__(
         self,
         ip: str,
@@ -155,13 +154,6 @@ http {{
             context.wrap_socket(raw, server_hostname=host),
         ):
             return None
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process(process, timeout=5)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_tail(self, lines: int = 30) -> str:
         return (tail(self.log_path, lines) or "") + (tail(self.dir / "nginx.out", 10) or "")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dns.asyncresolver
+import dns.name
+import dns.rdata
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -152,8 +154,9 @@ class Lab:
         return make_resolver(DnsServer.parse(self.knot.server), timeout=3.0)
 
     @property
-    def anchors(self) -> dict[object, list[object]]:
-        return parse_anchors(self.knot.anchors(posture_zones.ANCHOR))  # type: ignore[return-value]
+    def anchors(self) -> dict[dns.name.Name, list[dns.rdata.Rdata]]:
+        """The lab's trust anchor: the DS of the test. zone, as unbound has it."""
+        return parse_anchors(self.knot.anchors(posture_zones.ANCHOR))
 
     @property
     def ca_file(self) -> str:
