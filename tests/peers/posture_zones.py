@@ -154,7 +154,7 @@ def _fault_records(keys: LabKeys) -> list[str]:
     # MTA-STS (policies served by nginx at HTTPS_IP; see peers/nginx.py)
     for name in (
         "ststesting", "stsmiss", "stsuntrusted", "stsnofile", "stsredirect", "stsbadpolicy",
-        "stsshort",
+        "stsshort", "stsbig",
     ):  # fmt: skip
         add(f"_mta-sts.{name}", "TXT", txt("v=STSv1; id=1"))
         add(f"mta-sts.{name}", "A", HTTPS_IP)

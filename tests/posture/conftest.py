@@ -118,6 +118,7 @@ POLICIES: dict[str, str | None] = {
     "mta-sts.stsuntrusted.faults.test": GOOD_POLICY,
     "mta-sts.stsnofile.faults.test": None,
     "mta-sts.stsbadpolicy.faults.test": "version: STSv1\nmode: strict\nmax_age: 86400\n",
+    "mta-sts.stsbig.faults.test": "version: STSv1\n" + "# padding\n" * 8000,
     "mta-sts.stsshort.faults.test": (
         "version: STSv1\nmode: enforce\nmx: *.stsshort.faults.test\nmax_age: 3600\n"
     ),

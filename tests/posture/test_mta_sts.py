@@ -49,6 +49,7 @@ def test_valid_enforce_policy(lab) -> None:
             "stsshort.faults.test",
             ["mta-sts-enforce", "mta-sts-max-age-short", "mta-sts-mx-covered"],
         ),
+        ("stsbig.faults.test", ["mta-sts-policy-too-large"]),
         ("stsbadtxt.faults.test", ["mta-sts-txt-syntax"]),
         ("stsnoaddr.faults.test", ["mta-sts-policy-unreachable"]),
         ("ststwo.faults.test", ["mta-sts-txt-multiple"]),

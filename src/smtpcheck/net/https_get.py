@@ -118,9 +118,11 @@ async def https_get(
     if not addresses:
         return FetchResult(url, problem=FetchProblem.CONNECT, detail="no address")
     last = FetchResult(url, problem=FetchProblem.CONNECT, detail="not tried")
+    current = ""
     try:
         async with asyncio.timeout(timeout):
             for address in addresses:
+                current = address
                 try:
                     reader, writer = await asyncio.open_connection(
                         address, port, ssl=context, server_hostname=host
@@ -155,7 +157,7 @@ async def https_get(
     except TimeoutError:
         return FetchResult(
             url,
-            last.address,
+            current,
             problem=FetchProblem.TIMEOUT,
             detail=f"no complete answer within {timeout:g} s",
         )
