@@ -12,10 +12,12 @@ from smtpcheck.protocol import (
     LocalProtocolError,
     RemoteProtocolError,
     Reply,
+    ReplyTo,
     commands,
 )
 
 S = ClientState
+R = ReplyTo
 EHLO_PIPELINING = b"250-mx.example.com\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 STARTTLS\r\n"
 
 
@@ -32,38 +34,38 @@ def feed(conn: ClientConnection, data: bytes) -> list[Reply]:
 
 def ready(ehlo: bytes = EHLO_PIPELINING, lmtp: bool = False) -> ClientConnection:
     conn = ClientConnection(lmtp=lmtp)
-    assert feed(conn, b"220 mx.example.com ESMTP\r\n")[0].command == "BANNER"
+    assert feed(conn, b"220 mx.example.com ESMTP\r\n")[0].command is R.GREETING
     conn.send(commands.lhlo("c") if lmtp else commands.ehlo("c"))
-    assert feed(conn, ehlo)[0].command == ("LHLO" if lmtp else "EHLO")
+    assert feed(conn, ehlo)[0].command is (R.LHLO if lmtp else R.EHLO)
     assert conn.state is S.READY
     return conn
 
 
 def test_plain_transaction_walks_the_states() -> None:
     conn = ClientConnection()
-    assert conn.state is S.BANNER and conn.expected == ("BANNER",)
+    assert conn.state is S.BANNER and conn.expected == (R.GREETING,)
     assert conn.next_event() is NEED_DATA
     feed(conn, b"220 hi\r\n")
     assert conn.state is S.GREETED
     steps = [
-        (commands.ehlo("c"), b"250-mx\r\n250 SIZE 100\r\n", "EHLO", S.READY),
-        (commands.mail("a@x"), b"250 2.1.0 Ok\r\n", "MAIL", S.MAIL),
-        (commands.rcpt("b@y"), b"250 2.1.5 Ok\r\n", "RCPT", S.RCPT),
-        (commands.data(), b"354 go\r\n", "DATA", S.DATA),
+        (commands.ehlo("c"), b"250-mx\r\n250 SIZE 100\r\n", R.EHLO, S.READY),
+        (commands.mail("a@x"), b"250 2.1.0 Ok\r\n", R.MAIL, S.MAIL),
+        (commands.rcpt("b@y"), b"250 2.1.5 Ok\r\n", R.RCPT, S.RCPT),
+        (commands.data(), b"354 go\r\n", R.DATA, S.DATA),
     ]
     for command, server, verb, state in steps:
         conn.send(command)
         (reply,) = feed(conn, server)
-        assert reply.command == verb
+        assert reply.command is verb
         assert conn.state is state
     assert conn.ehlo is not None and conn.ehlo.size == 100
     assert conn.send_message(b".hidden\nline") == b"..hidden\r\nline\r\n.\r\n"
-    assert conn.expected == ("EOD",)
+    assert conn.expected == (R.END_OF_DATA,)
     (reply,) = feed(conn, b"250 2.0.0 queued\r\n")
-    assert reply.command == "EOD" and conn.state is S.READY
+    assert reply.command is R.END_OF_DATA and conn.state is S.READY
     conn.send(commands.quit())
     (reply,) = feed(conn, b"221 bye\r\n")
-    assert reply.command == "QUIT" and conn.state is S.CLOSED
+    assert reply.command is R.QUIT and conn.state is S.CLOSED
     conn.receive_data(b"")
     assert conn.next_event() is CONNECTION_CLOSED
     with pytest.raises(LocalProtocolError, match="closed"):
@@ -106,7 +108,7 @@ def test_rejections_inside_a_transaction() -> None:
     feed(conn, b"250 ok\r\n")
     conn.send(commands.data())
     (reply,) = feed(conn, b"554 5.5.1 no valid recipients\r\n")
-    assert reply.command == "DATA"
+    assert reply.command is R.DATA
     assert conn.state is S.RCPT  # DATA refused: the transaction is still open
     with pytest.raises(LocalProtocolError, match="354"):
         conn.send_message(b"x")
@@ -151,12 +153,12 @@ def test_pipelining_send_several_then_read() -> None:
         )
     )
     assert wire.count(b"\r\n") == 4
-    assert conn.expected == ("MAIL", "RCPT", "RCPT", "DATA")
+    assert conn.expected == (R.MAIL, R.RCPT, R.RCPT, R.DATA)
     assert conn.state is S.READY and conn.send_state is S.DATA
     with pytest.raises(LocalProtocolError, match="RFC 2920"):
         conn.send(commands.noop())  # DATA ends the batch
     replies = feed(conn, b"250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n")
-    assert [r.command for r in replies] == ["MAIL", "RCPT", "RCPT", "DATA"]
+    assert [r.command for r in replies] == [R.MAIL, R.RCPT, R.RCPT, R.DATA]
     assert conn.state is S.DATA
     assert conn.accepted_recipients == ("b@y",)
 
@@ -194,7 +196,7 @@ def test_no_pipelining_without_the_keyword() -> None:
         conn.send(commands.rcpt("b@y"))
     feed(conn, b"250 ok\r\n")
     conn.send(commands.rcpt("b@y"))  # allowed once the reply is in
-    assert conn.expected == ("RCPT",)
+    assert conn.expected == (R.RCPT,)
 
 
 def test_bdat_transaction() -> None:
@@ -203,9 +205,9 @@ def test_bdat_transaction() -> None:
     conn.send(commands.rcpt("b@y"))
     assert conn.send_bdat(b"first.\n", last=False) == b"BDAT 7\r\nfirst.\n"
     assert conn.send_bdat(b".\r\nend", last=True) == b"BDAT 6 LAST\r\n.\r\nend"
-    assert conn.expected == ("MAIL", "RCPT", "BDAT", "EOD")
+    assert conn.expected == (R.MAIL, R.RCPT, R.BDAT, R.BDAT_LAST)
     replies = feed(conn, b"250 ok\r\n250 ok\r\n250 7 octets\r\n250 queued\r\n")
-    assert [r.command for r in replies] == ["MAIL", "RCPT", "BDAT", "EOD"]
+    assert [r.command for r in replies] == [R.MAIL, R.RCPT, R.BDAT, R.BDAT_LAST]
     assert conn.state is S.READY
 
 
@@ -236,9 +238,9 @@ def test_lmtp_one_reply_per_accepted_recipient() -> None:
     assert conn.accepted_recipients == ("one@y", "two@y")
     conn.send_message(b"hi")
     (first,) = feed(conn, b"250 2.0.0 one@y delivered\r\n")
-    assert first.command == "EOD" and conn.expected == ("EOD",)
+    assert first.command is R.END_OF_DATA and conn.expected == (R.END_OF_DATA,)
     (second,) = feed(conn, b"452 4.2.2 two@y over quota\r\n")
-    assert second.command == "EOD" and conn.expected == ()
+    assert second.command is R.END_OF_DATA and conn.expected == ()
     assert conn.state is S.READY
 
 
@@ -248,7 +250,7 @@ def test_lmtp_bdat_last_pipelined_behind_rcpt() -> None:
         conn.send(c)
     conn.send_bdat(b"body\r\n", last=True)
     replies = feed(conn, b"250 ok\r\n250 ok\r\n250 ok\r\n250 one\r\n250 two\r\n")
-    assert [r.command for r in replies] == ["MAIL", "RCPT", "RCPT", "EOD", "EOD"]
+    assert [r.command for r in replies] == [R.MAIL, R.RCPT, R.RCPT, R.BDAT_LAST, R.BDAT_LAST]
     assert conn.expected == () and conn.state is S.READY
 
 
@@ -256,7 +258,7 @@ def test_starttls_returns_and_reports_buffered_bytes() -> None:
     conn = ready()
     conn.send(commands.starttls())
     (reply,) = feed(conn, b"220 2.0.0 go ahead\r\n250-injected\r\n250 x")
-    assert reply.command == "STARTTLS" and conn.state is S.TLS
+    assert reply.command is R.STARTTLS and conn.state is S.TLS
     with pytest.raises(LocalProtocolError):
         conn.send(commands.ehlo("c"))
     leftover = conn.start_tls()
@@ -284,15 +286,15 @@ def test_auth_exchange() -> None:
         conn.send(commands.auth_response("x"))
     conn.send(commands.auth("LOGIN"))
     (reply,) = feed(conn, b"334 VXNlcm5hbWU6\r\n")
-    assert reply.command == "AUTH" and conn.state is S.AUTH
+    assert reply.command is R.AUTH and conn.state is S.AUTH
     with pytest.raises(LocalProtocolError):
         conn.send(commands.mail("a@x"))
     conn.send(commands.auth_response("dXNlcg=="))
     (reply,) = feed(conn, b"334 UGFzc3dvcmQ6\r\n")
-    assert reply.command == "AUTH" and conn.state is S.AUTH
+    assert reply.command is R.AUTH_RESPONSE and conn.state is S.AUTH
     conn.send(commands.auth_response("cGFzcw=="))
     (reply,) = feed(conn, b"235 2.7.0 ok\r\n")
-    assert reply.command == "AUTH" and conn.state is S.READY and conn.authenticated
+    assert reply.command is R.AUTH_RESPONSE and conn.state is S.READY and conn.authenticated
 
 
 def test_auth_failure_goes_back() -> None:
@@ -317,7 +319,7 @@ def test_421_in_the_middle_of_a_pipeline_closes() -> None:
     conn.send(commands.mail("a@x"))
     conn.send(commands.rcpt("b@y"))
     (reply,) = feed(conn, b"421 too busy\r\n")
-    assert reply.command == "MAIL" and conn.state is S.CLOSED and conn.expected == ()
+    assert reply.command is R.MAIL and conn.state is S.CLOSED and conn.expected == ()
 
 
 def test_eof_inside_a_reply_is_recorded() -> None:
@@ -344,9 +346,9 @@ def test_garbage_breaks_the_connection() -> None:
 def test_raw_commands_are_tracked_without_checks() -> None:
     conn = ClientConnection()
     conn.send(commands.raw("EHLO early-talker"))  # before the greeting: the user asked
-    assert conn.expected == ("BANNER", "EHLO")
+    assert conn.expected == (R.GREETING, R.EHLO)
     replies = feed(conn, b"220 hi\r\n250 mx\r\n")
-    assert [r.command for r in replies] == ["BANNER", "EHLO"]
+    assert [r.command for r in replies] == [R.GREETING, R.EHLO]
     assert conn.state is S.READY
     conn.send(commands.raw("mail from:<a@x>\r\nrcpt to:<b@y>"))
     conn.send(commands.raw("data"))
@@ -354,9 +356,9 @@ def test_raw_commands_are_tracked_without_checks() -> None:
     assert conn.state is S.DATA and conn.accepted_recipients == ("b@y",)
     conn.send(commands.raw("Subject: typed by hand"))
     conn.send(commands.raw("."))
-    assert conn.expected == ("EOD",)
+    assert conn.expected == (R.END_OF_DATA,)
     (reply,) = feed(conn, b"250 queued\r\n")
-    assert reply.command == "EOD" and conn.state is S.READY
+    assert reply.command is R.END_OF_DATA and conn.state is S.READY
     conn.send(commands.raw("XCLIENT ADDR=1.2.3.4"))
     (reply,) = feed(conn, b"220 ok\r\n")
-    assert reply.command == "XCLIENT" and conn.state is S.READY
+    assert reply.command is R.OTHER and conn.state is S.READY

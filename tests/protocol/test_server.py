@@ -7,16 +7,19 @@ import pytest
 from smtpcheck.protocol import (
     CONNECTION_CLOSED,
     NEED_DATA,
+    LocalProtocolError,
+    Reply,
+    ReplyTo,
+    ServerState,
+)
+from smtpcheck.protocol.server import ServerConnection, ServerEvent
+from smtpcheck.protocol.server_events import (
     AuthResponse,
     ChunkEnd,
     ClientCommand,
-    LocalProtocolError,
+    LineTooLong,
     MessageData,
     MessageEnd,
-    Reply,
-    ServerConnection,
-    ServerEvent,
-    ServerState,
 )
 
 from .wire import drain_server
@@ -117,7 +120,7 @@ def test_command_before_greeting() -> None:
     server = ServerConnection(advertised=OFFERED)
     command = one_command(server, b"EHLO early\r\n")
     assert kinds(command) == ["command-before-greeting"]
-    assert server.awaiting == ("BANNER", "EHLO")
+    assert server.awaiting == (ReplyTo.GREETING, ReplyTo.EHLO)
     assert server.send(Reply.build(220, "mx")) == b"220 mx\r\n"
     assert server.send(Reply.build(250, "mx", "PIPELINING")) == b"250-mx\r\n250 PIPELINING\r\n"
     assert server.helo_name == "early"
@@ -272,9 +275,9 @@ def test_over_long_command_line_is_answerable_and_never_buffered() -> None:
     server.send(Reply.build(220, "mx"))
     server.receive_data(b"NOOP " + b"x" * 150)
     event = server.next_event()
-    assert isinstance(event, ClientCommand) and event.verb == ""
-    assert kinds(event) == ["long-line"] and len(event.raw) <= 64
-    assert server.buffered_bytes == 0
+    assert isinstance(event, LineTooLong) and event.start == b"NOOP " + b"x" * 59
+    assert kinds(event) == ["long-line"]
+    assert server.buffered_bytes == 0 and server.awaiting == (ReplyTo.LINE_TOO_LONG,)
     assert server.send(Reply.build(500, "5.5.6 Line too long")) == b"500 5.5.6 Line too long\r\n"
     for _ in range(10):  # the rest of the line is thrown away as it arrives
         server.receive_data(b"y" * 1000)
@@ -318,7 +321,7 @@ def test_bdat_zero_last_and_bad_size() -> None:
     server = bdat_server()
     events = drain_server_after(server, b"BDAT 0 LAST\r\n")
     assert isinstance(events[-1], MessageEnd)
-    assert server.awaiting == ("EOD",)
+    assert server.awaiting == (ReplyTo.BDAT_LAST,)
     server.send(Reply.build(250, "ok"))
     bad = one_command(server, b"BDAT many\r\n")
     assert kinds(bad) == ["bad-argument"] and server.state is ServerState.COMMAND
@@ -342,7 +345,7 @@ def test_lmtp_server_expects_one_reply_per_recipient() -> None:
         one_command(server, line)
         server.send(Reply.build(code, "r"))
     message(server, b"hi\r\n.\r\n")
-    assert server.awaiting == ("EOD", "EOD")
+    assert server.awaiting == (ReplyTo.END_OF_DATA, ReplyTo.END_OF_DATA)
     server.send(Reply.build(250, "one"))
     server.send(Reply.build(250, "three"))
     with pytest.raises(LocalProtocolError, match="no command is waiting"):

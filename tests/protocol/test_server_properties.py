@@ -8,17 +8,14 @@ from hypothesis import strategies as st
 from smtpcheck.protocol import (
     CONNECTION_CLOSED,
     NEED_DATA,
-    ChunkEnd,
-    ClientCommand,
     DotReader,
-    MessageData,
-    MessageEnd,
     Reply,
-    ServerConnection,
     ServerState,
     dot_stuff,
     normalize_line_endings,
 )
+from smtpcheck.protocol.server import ServerConnection
+from smtpcheck.protocol.server_events import ChunkEnd, ClientCommand, MessageData, MessageEnd
 
 _pieces = st.sampled_from([b"\r\n", b"\n", b"\r", b".", b"..", b"a", b"\xc3\xa9", b"\r\n.\r\n"])
 content_bytes = st.one_of(st.binary(max_size=200), st.lists(_pieces, max_size=60).map(b"".join))

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from smtpcheck.protocol import (
+    ClientState,
+    Reply,
+    ReplyTo,
+    ServerState,
+    commands,
+)
+from smtpcheck.protocol.server_events import (
     AuthResponse,
     ChunkEnd,
     ClientCommand,
-    ClientState,
     MessageData,
     MessageEnd,
-    Reply,
-    ServerState,
-    commands,
 )
 
 from .wire import Wire, connect, drain_client, drain_server
@@ -26,7 +29,7 @@ def test_full_transaction() -> None:
     (mail,) = wire.send(commands.mail("alice@example.com", {"SIZE": 42}))
     assert isinstance(mail, ClientCommand)
     assert (mail.verb, mail.address, mail.params) == ("MAIL", "alice@example.com", {"SIZE": "42"})
-    assert wire.reply(250, "2.1.0 Ok")[0].command == "MAIL"
+    assert wire.reply(250, "2.1.0 Ok")[0].command is ReplyTo.MAIL
     (rcpt,) = wire.send(commands.rcpt("bob@example.org", {"NOTIFY": "NEVER"}))
     assert isinstance(rcpt, ClientCommand) and rcpt.address == "bob@example.org"
     assert rcpt.params == {"NOTIFY": "NEVER"}
@@ -43,7 +46,7 @@ def test_full_transaction() -> None:
     )
     assert isinstance(events[-1], MessageEnd) and events[-1].anomalies == ()
     (eod,) = wire.reply(250, "2.0.0 Ok: queued as 12345")
-    assert eod.command == "EOD" and eod.enhanced_status is not None
+    assert eod.command is ReplyTo.END_OF_DATA and eod.enhanced_status is not None
     assert wire.client.state is ClientState.READY and wire.server.state is ServerState.COMMAND
     (quit_,) = wire.send(commands.quit())
     assert isinstance(quit_, ClientCommand) and quit_.verb == "QUIT"
@@ -104,14 +107,14 @@ def test_bdat_transaction_with_pipelined_chunks() -> None:
     assert isinstance(first[0], ClientCommand) and first[0].verb == "BDAT"
     assert isinstance(first[-1], ChunkEnd) and first[-1].size == 28
     assert content(first) == b"Subject: x\r\n\r\n.no stuffing\r\n"
-    assert wire.reply(250, "2.0.0 28 octets")[0].command == "BDAT"
+    assert wire.reply(250, "2.0.0 28 octets")[0].command is ReplyTo.BDAT
     second = drain_server(wire.server)
     assert isinstance(second[0], ClientCommand) and second[0].argument == "7 LAST"
     assert second[0].anomalies == ()  # pipelined BDAT with PIPELINING offered is fine
     assert content(second) == b"caf\xc3\xa9\r\n"
     assert isinstance(second[-1], MessageEnd) and second[-1].anomalies == ()
     (eod,) = wire.reply(250, "2.0.0 queued")
-    assert eod.command == "EOD"
+    assert eod.command is ReplyTo.BDAT_LAST
     assert wire.client.state is ClientState.READY and wire.server.awaiting == ()
 
 
@@ -127,11 +130,11 @@ def test_lmtp_reply_per_recipient() -> None:
     wire.reply(354, "go")
     events = wire.client_sends(wire.client.send_message(b"hello\r\n"))
     assert isinstance(events[-1], MessageEnd)
-    assert wire.server.awaiting == ("EOD", "EOD")
+    assert wire.server.awaiting == (ReplyTo.END_OF_DATA, ReplyTo.END_OF_DATA)
     assert wire.client.accepted_recipients == ("one@x", "three@x")
     (r1,) = wire.reply(250, "2.1.5 one@x ok")
     (r2,) = wire.reply(452, "4.2.2 three@x full")
-    assert (r1.command, r2.command) == ("EOD", "EOD")
+    assert (r1.command, r2.command) == (ReplyTo.END_OF_DATA, ReplyTo.END_OF_DATA)
     assert wire.client.expected == () and wire.server.awaiting == ()
     assert wire.server.recipients == 0  # transaction over
 
@@ -145,7 +148,7 @@ def test_starttls_with_injected_commands_on_both_sides() -> None:
     data = wire.server.send(Reply.build(220, "2.0.0 Ready to start TLS"))
     wire.client.receive_data(data + b"250 spoofed\r\n")
     (reply,) = drain_client(wire.client)
-    assert reply.command == "STARTTLS"
+    assert reply.command is ReplyTo.STARTTLS
     assert wire.server.start_tls() == b"MAIL FROM:<evil>\r\n"
     assert wire.client.start_tls() == b"250 spoofed\r\n"
     assert [a.kind for a in wire.server.anomalies] == ["buffered-after-starttls"]
@@ -161,7 +164,7 @@ def test_auth_login_exchange() -> None:
     wire = connect(frozenset({"AUTH", "PIPELINING"}))
     (auth,) = wire.send(commands.auth("LOGIN"))
     assert isinstance(auth, ClientCommand) and auth.argument == "LOGIN"
-    assert wire.reply(334, "VXNlcm5hbWU6")[0].command == "AUTH"
+    assert wire.reply(334, "VXNlcm5hbWU6")[0].command is ReplyTo.AUTH
     assert wire.server.state is ServerState.AUTH
     (user,) = wire.send(commands.auth_response("dXNlcg=="))
     assert isinstance(user, AuthResponse) and user.text == "dXNlcg=="
@@ -169,7 +172,7 @@ def test_auth_login_exchange() -> None:
     (password,) = wire.send(commands.auth_response("cGFzcw=="))
     assert isinstance(password, AuthResponse) and password.raw == b"cGFzcw==\r\n"
     (ok,) = wire.reply(235, "2.7.0 Authentication successful")
-    assert ok.command == "AUTH"
+    assert ok.command is ReplyTo.AUTH_RESPONSE
     assert wire.client.authenticated and wire.server.authenticated
     assert wire.client.state is ClientState.READY and wire.server.state is ServerState.COMMAND
     (mail,) = wire.send(commands.mail("a@x"))
@@ -202,4 +205,4 @@ def test_rset_and_second_message_on_the_same_connection() -> None:
     wire.reply(354, "go")
     events = wire.client_sends(wire.client.send_message(b""))
     assert content(events) == b"" and isinstance(events[-1], MessageEnd)
-    assert wire.reply(250, "ok")[0].command == "EOD"
+    assert wire.reply(250, "ok")[0].command is ReplyTo.END_OF_DATA

@@ -10,10 +10,10 @@ from smtpcheck.protocol import (
     ClientConnection,
     Command,
     Reply,
-    ServerConnection,
-    ServerEvent,
+    ReplyTo,
     commands,
 )
+from smtpcheck.protocol.server import ServerConnection, ServerEvent
 
 
 def drain_server(server: ServerConnection) -> list[ServerEvent]:
@@ -67,7 +67,7 @@ def connect(
     """A wire where the server has greeted and accepted EHLO/LHLO advertising `advertised`."""
     wire = Wire(ClientConnection(lmtp=lmtp), ServerConnection(advertised=advertised, lmtp=lmtp))
     (banner,) = wire.reply(220, "mx.example.com ESMTP")
-    assert banner.command == "BANNER"
+    assert banner.command is ReplyTo.GREETING
     (hello,) = wire.send(commands.lhlo("client") if lmtp else commands.ehlo("client"))
     (reply,) = wire.reply(250, "mx.example.com", *sorted(advertised))
     assert reply.is_success and hello is not None

@@ -54,8 +54,8 @@ class SmtpLines(Connection):
 
     async def _read_replies(self, step: str) -> None:
         while self.session is not None and self.session.protocol.expected:
-            expected = self.session.protocol.expected[0].lower()
-            reply = await self.session.read_reply(expected or step)
+            head = self.session.protocol.expected[0]  # a command's verb, else the step
+            reply = await self.session.read_reply(head.lower() if head.is_command else step)
             self.last_reply = reply
             await self._after_reply(reply)
 

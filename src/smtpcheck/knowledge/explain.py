@@ -26,7 +26,8 @@ def explain_reply(
 ) -> Explanation:
     """Explain a reply given as plain values (as `protocol.Reply` carries them).
 
-    `step` is a step name or protocol verb ("rcpt", "RCPT", "BANNER"...). `text` is the
+    `step` is a step name ("banner", "rcpt"...) or what a reply answers (a
+    `protocol.ReplyTo`: "greeting", "RCPT", "end of data"...). `text` is the
     reply text (lines joined by newlines), used to recognise known server messages.
     Raises ValueError for a malformed code or enhanced code, or an unsupported lang.
     """

@@ -25,10 +25,13 @@ STEPS: tuple[str, ...] = (
     "connect", "banner", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "eod", "quit",
 )  # fmt: skip
 
-# Protocol verbs (Reply.command) and common spellings -> step names.
+# What a reply answers (protocol.ReplyTo: "greeting", "MAIL", "AUTH response", "end of
+# data", "BDAT LAST"...) and common spellings -> step names.
 _STEP_ALIASES = {
     "connection": "connect",
     "greeting": "banner",
+    "auth response": "auth",
+    "bdat last": "eod",
     "helo": "ehlo",
     "lhlo": "ehlo",
     "mail from": "mail",

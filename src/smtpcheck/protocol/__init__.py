@@ -26,10 +26,11 @@ from smtpcheck.protocol.events import (
     Command,
     EnhancedStatus,
     Reply,
+    ReplyTo,
     Sentinel,
 )
 from smtpcheck.protocol.replies import ReplyReader
-from smtpcheck.protocol.states import ClientState, ServerState
+from smtpcheck.protocol.states import ClientState, ServerState, SessionStage
 
 if TYPE_CHECKING:
     from smtpcheck.protocol.server import ServerConnection, ServerEvent
@@ -37,12 +38,13 @@ if TYPE_CHECKING:
         AuthResponse,
         ChunkEnd,
         ClientCommand,
+        LineTooLong,
         MessageData,
         MessageEnd,
     )
 
 _SERVER_EVENTS = frozenset(
-    {"AuthResponse", "ChunkEnd", "ClientCommand", "MessageData", "MessageEnd"}
+    {"AuthResponse", "ChunkEnd", "ClientCommand", "LineTooLong", "MessageData", "MessageEnd"}
 )
 
 
@@ -73,6 +75,7 @@ __all__ = [
     "DotReader",
     "EhloInfo",
     "EnhancedStatus",
+    "LineTooLong",
     "LocalProtocolError",
     "MessageData",
     "MessageEnd",
@@ -80,10 +83,12 @@ __all__ = [
     "RemoteProtocolError",
     "Reply",
     "ReplyReader",
+    "ReplyTo",
     "Sentinel",
     "ServerConnection",
     "ServerEvent",
     "ServerState",
+    "SessionStage",
     "bdat_frame",
     "commands",
     "dot_stuff",

@@ -1,9 +1,9 @@
 """The client role: commands in, wire bytes out; wire bytes in, `Reply` events out.
 
 Every command sent queues the reply it expects, so PIPELINING is "send several, then
-read" and each `Reply.command` names the verb it answers. Whether a command may be sent
-is checked against the *projected* state (the state once every queued command has been
-accepted); replies then move the confirmed `state` by the table in `states.py`.
+read" and each `Reply.command` says what it answers (a `ReplyTo`). Whether a command may
+be sent is checked against the *projected* state (the state once every queued command has
+been accepted); replies then move the confirmed `state` by the table in `states.py`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from smtpcheck.protocol.events import (
     AnomalyKind,
     Command,
     Reply,
+    ReplyTo,
     Sentinel,
 )
 from smtpcheck.protocol.replies import (
@@ -44,21 +45,19 @@ from smtpcheck.protocol.states import (
 class _Expect:
     """One awaited reply."""
 
-    verb: str  # what `Reply.command` will say
-    key: str  # the entry in CLIENT_SEND ("BDAT LAST", "" for an AUTH continuation)
+    to: ReplyTo  # what `Reply.command` will say; the key in the tables
     address: str | None = None  # RCPT: the recipient
-    per_recipient: bool = False  # LMTP end of data: one reply per accepted recipient
+    per_recipient: bool = False  # LMTP end of message: one reply per accepted recipient
 
 
-def _send_key(command: Command) -> tuple[str, str]:
-    """(reply verb, send-table key) of a command."""
+def _reply_to(command: Command) -> ReplyTo:
+    """What the reply to `command` answers (its key in the tables)."""
     verb = command.verb
-    if verb == "BDAT":
-        last = command.argument.upper().split()[1:2] == ["LAST"]
-        return ("EOD", "BDAT LAST") if last else ("BDAT", "BDAT")
     if verb == "":
-        return "AUTH", ""
-    return verb, verb
+        return ReplyTo.AUTH_RESPONSE
+    if verb == "BDAT" and command.argument.upper().split()[1:2] == ["LAST"]:
+        return ReplyTo.BDAT_LAST
+    return ReplyTo.of_verb(verb)
 
 
 def _rcpt_address(argument: str) -> str | None:
@@ -78,7 +77,7 @@ class ClientConnection:
         self.lmtp = lmtp
         self._reader = ReplyReader(max_line_length, max_reply_lines)
         self._state = ClientState.BANNER
-        self._pending: deque[_Expect] = deque([_Expect("BANNER", "BANNER")])
+        self._pending: deque[_Expect] = deque([_Expect(ReplyTo.GREETING)])
         self._anomalies: list[Anomaly] = []
         self._accepted: list[str] = []
         self._eof = False
@@ -100,13 +99,13 @@ class ClientConnection:
         """The state once every queued command has been accepted (what `send` checks)."""
         state = self._state
         for expect in self._pending:
-            state = CLIENT_SEND.get(state, {}).get(expect.key, state)
+            state = CLIENT_SEND.get(state, {}).get(expect.to, state)
         return state
 
     @property
-    def expected(self) -> tuple[str, ...]:
-        """The verbs whose replies are still awaited, oldest first."""
-        return tuple(expect.verb for expect in self._pending)
+    def expected(self) -> tuple[ReplyTo, ...]:
+        """What the replies still awaited answer, oldest first."""
+        return tuple(expect.to for expect in self._pending)
 
     @property
     def anomalies(self) -> tuple[Anomaly, ...]:
@@ -165,45 +164,44 @@ class ClientConnection:
 
     def _on_reply(self, reply: Reply) -> Reply:
         if not self._pending:
-            reply = replace(
-                reply,
-                anomalies=(
-                    *reply.anomalies,
-                    Anomaly(AnomalyKind.UNSOLICITED_REPLY, "no command was awaiting a reply"),
-                ),
-            )
-            if reply.code == 421:
-                self._close()
-            return reply
+            return self._unsolicited(reply)
         head = self._pending[0]
         if head.per_recipient:
             self._pending.popleft()
             count = max(1, len(self._accepted))
-            self._pending.extendleft(_Expect("EOD", head.key) for _ in range(count))
+            self._pending.extendleft(_Expect(head.to) for _ in range(count))
         expect = self._pending.popleft()
-        reply = replace(reply, command=expect.verb)
+        reply = replace(reply, command=expect.to)
         outcome = outcome_of(reply.code)
         self._side_effects(expect, reply, outcome)
         if reply.code == 421:
             self._close()
         elif self._state is not ClientState.CLOSED:
-            key = (self._state, expect.verb, outcome)
+            key = (self._state, expect.to, outcome)
             self._state = CLIENT_REPLY.get(key, self._state)
             if self._state is ClientState.CLOSED:
                 self._pending.clear()
         return reply
 
+    def _unsolicited(self, reply: Reply) -> Reply:
+        """A reply nothing awaited: flagged, and it answers nothing (421 still closes)."""
+        anomaly = Anomaly(AnomalyKind.UNSOLICITED_REPLY, "no command was awaiting a reply")
+        reply = replace(reply, anomalies=(*reply.anomalies, anomaly))
+        if reply.code == 421:
+            self._close()
+        return reply
+
     def _side_effects(self, expect: _Expect, reply: Reply, outcome: Outcome) -> None:
-        verb = expect.verb
+        to = expect.to
         success = outcome is Outcome.SUCCESS
-        if verb in HELLO and success:
-            self.ehlo = parse_ehlo(reply) if verb != "HELO" else None
+        if to in HELLO and success:
+            self.ehlo = parse_ehlo(reply) if to is not ReplyTo.HELO else None
             self._accepted.clear()
-        elif verb == "MAIL" or (verb == "RSET" and success):
+        elif to is ReplyTo.MAIL or (to is ReplyTo.RSET and success):
             self._accepted.clear()
-        elif verb == "RCPT" and success and expect.address is not None:
+        elif to is ReplyTo.RCPT and success and expect.address is not None:
             self._accepted.append(expect.address)
-        elif verb == "AUTH" and success:
+        elif (to is ReplyTo.AUTH or to is ReplyTo.AUTH_RESPONSE) and success:
             self.authenticated = True
 
     def _close(self) -> None:
@@ -219,30 +217,34 @@ class ClientConnection:
         if command.line is not None:
             self._queue_raw(command.line)
             return command.to_bytes()
-        verb, key = _send_key(command)
+        to = _reply_to(command)
         shown = command.verb or "an AUTH response"
         projected = self.send_state
         if projected is ClientState.BANNER:
             raise LocalProtocolError(f"wait for the server's greeting before sending {shown}")
         if self._pending:
             self._check_pipelining(shown)
-        if key not in CLIENT_SEND[projected]:
+        if to not in CLIENT_SEND[projected]:
             raise LocalProtocolError(f"{shown} is not allowed now ({projected.value})")
-        address = _rcpt_address(command.argument) if verb == "RCPT" else None
-        self._pending.append(_Expect(verb, key, address, per_recipient=self.lmtp and verb == "EOD"))
+        self._expect(to, command.argument)
         return command.to_bytes()
 
+    def _expect(self, to: ReplyTo, argument: str = "") -> None:
+        address = _rcpt_address(argument) if to is ReplyTo.RCPT else None
+        per_recipient = self.lmtp and to.ends_message
+        self._pending.append(_Expect(to, address, per_recipient))
+
     def _check_pipelining(self, shown: str) -> None:
-        last = self._pending[-1]
-        if last.key in BATCH_END:
-            what = "the greeting" if last.key == "BANNER" else f"the reply to {last.verb}"
+        last = self._pending[-1].to
+        if last in BATCH_END:
+            what = "the greeting" if last is ReplyTo.GREETING else f"the reply to {last}"
+            after = "an AUTH response" if last is ReplyTo.AUTH_RESPONSE else last
             raise LocalProtocolError(
-                f"{shown} cannot be pipelined after {last.key or 'an AUTH response'}: "
-                f"read {what} first (RFC 2920)"
+                f"{shown} cannot be pipelined after {after}: read {what} first (RFC 2920)"
             )
         if self.ehlo is None or not self.ehlo.has("PIPELINING"):
             raise LocalProtocolError(
-                f"the server did not advertise PIPELINING: read the reply to {last.verb} "
+                f"the server did not advertise PIPELINING: read the reply to {last} "
                 f"before sending {shown}"
             )
 
@@ -254,27 +256,22 @@ class ClientConnection:
             state = self.send_state
             if state is ClientState.DATA:
                 if line == ".":
-                    self._pending.append(_Expect("EOD", "EOD", per_recipient=self.lmtp))
+                    self._expect(ReplyTo.END_OF_DATA)
                 continue
             if state is ClientState.AUTH:
-                self._pending.append(_Expect("AUTH", ""))
+                self._expect(ReplyTo.AUTH_RESPONSE)
                 continue
             word, _, argument = line.strip().partition(" ")
-            command = Command(word.upper(), argument)
-            verb, key = _send_key(command)
-            address = _rcpt_address(command.argument) if verb == "RCPT" else None
-            self._pending.append(
-                _Expect(verb, key, address, per_recipient=self.lmtp and verb == "EOD")
-            )
+            self._expect(_reply_to(Command(word.upper(), argument)), argument)
 
-    def expect_replies(self, verb: str, count: int = 1) -> None:
+    def expect_replies(self, to: ReplyTo, count: int = 1) -> None:
         """Await `count` more replies the protocol announces without a command.
 
         PRDR (after its 353 to the final dot, one reply per recipient and a last one)
-        needs this; the replies then carry `verb` instead of an unsolicited anomaly.
+        needs this; the replies then carry `to` instead of an unsolicited anomaly.
         """
         for _ in range(count):
-            self._pending.append(_Expect(verb, verb))
+            self._pending.append(_Expect(to))
 
     def send_message(self, body: bytes) -> bytes:
         """After the 354: the body CRLF-normalised, dot-stuffed and ended by `.` CRLF."""
@@ -282,7 +279,7 @@ class ClientConnection:
             raise LocalProtocolError(
                 f"send_message() needs the 354 reply to DATA first ({self.send_state.value})"
             )
-        self._pending.append(_Expect("EOD", "EOD", per_recipient=self.lmtp))
+        self._expect(ReplyTo.END_OF_DATA)
         return encode_message(body)
 
     def send_bdat(self, chunk: bytes, last: bool = False) -> bytes:

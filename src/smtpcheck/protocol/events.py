@@ -1,9 +1,10 @@
 """Events and values exchanged with the sans-IO connections (small frozen dataclasses).
 
-Client side: `Command` goes out, `Reply` comes in. Server side: `ClientCommand`,
-`AuthResponse`, `MessageData`, `ChunkEnd` and `MessageEnd` come in, `Reply` goes out.
-`NEED_DATA` and `CONNECTION_CLOSED` are sentinels, compared with `is`.
-Anything odd the peer did is kept as an `Anomaly` on the event that carried it.
+Client side: `Command` goes out, `Reply` comes in; every `Reply` says what it answers
+(`ReplyTo`). Server side: `ClientCommand`, `AuthResponse`, `LineTooLong`, `MessageData`,
+`ChunkEnd` and `MessageEnd` come in, `Reply` goes out. `NEED_DATA` and
+`CONNECTION_CLOSED` are sentinels, compared with `is`. Anything odd the peer did is kept
+as an `Anomaly` on the event that carried it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from smtpcheck.protocol.server_events import AuthResponse as AuthResponse
     from smtpcheck.protocol.server_events import ChunkEnd as ChunkEnd
     from smtpcheck.protocol.server_events import ClientCommand as ClientCommand
+    from smtpcheck.protocol.server_events import LineTooLong as LineTooLong
     from smtpcheck.protocol.server_events import MessageData as MessageData
     from smtpcheck.protocol.server_events import MessageEnd as MessageEnd
 
@@ -71,6 +73,70 @@ class AnomalyKind(enum.StrEnum):
     UNADVERTISED_EXTENSION = "unadvertised-extension"
 
 
+class ReplyTo(enum.StrEnum):
+    """What a reply answers: an SMTP command, or a turn of the dialogue that is not one.
+
+    The state tables of both roles are keyed by it (as h11 keys its tables by event
+    class). A command's member has the verb as its value (`ReplyTo.MAIL == "MAIL"`); the
+    other members are the greeting, a line sent after a 334 (`AUTH_RESPONSE`), the end of
+    the message after DATA (`END_OF_DATA`), a `BDAT n LAST` chunk (`BDAT_LAST`: it ends
+    the message too), an over-long line (server role) and any command this package has
+    no table entry for (`OTHER`, e.g. XCLIENT sent with `commands.raw`).
+    """
+
+    GREETING = "greeting"
+    EHLO = "EHLO"
+    HELO = "HELO"
+    LHLO = "LHLO"
+    MAIL = "MAIL"
+    RCPT = "RCPT"
+    DATA = "DATA"
+    BDAT = "BDAT"
+    RSET = "RSET"
+    NOOP = "NOOP"
+    QUIT = "QUIT"
+    STARTTLS = "STARTTLS"
+    AUTH = "AUTH"
+    VRFY = "VRFY"
+    EXPN = "EXPN"
+    HELP = "HELP"
+    AUTH_RESPONSE = "AUTH response"
+    END_OF_DATA = "end of data"
+    BDAT_LAST = "BDAT LAST"
+    LINE_TOO_LONG = "over-long line"
+    OTHER = "other command"
+
+    @property
+    def is_command(self) -> bool:
+        """True for a command verb the tables know (its value is the verb)."""
+        return self.value in _COMMAND_VERBS
+
+    @property
+    def ends_message(self) -> bool:
+        """True for the end of a message: the final dot or the BDAT LAST chunk."""
+        return self is ReplyTo.END_OF_DATA or self is ReplyTo.BDAT_LAST
+
+    @classmethod
+    def of_verb(cls, verb: str) -> ReplyTo:
+        """The member of a command verb (any case); `OTHER` for a verb not in the tables."""
+        return _COMMAND_VERBS.get(verb.upper(), cls.OTHER)
+
+
+_NOT_COMMANDS = frozenset(
+    {
+        ReplyTo.GREETING,
+        ReplyTo.AUTH_RESPONSE,
+        ReplyTo.END_OF_DATA,
+        ReplyTo.BDAT_LAST,
+        ReplyTo.LINE_TOO_LONG,
+        ReplyTo.OTHER,
+    }
+)
+_COMMAND_VERBS: dict[str, ReplyTo] = {
+    member.value: member for member in ReplyTo if member not in _NOT_COMMANDS
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Anomaly:
     """Something the peer did that works but that a diagnostic tool should report."""
@@ -113,8 +179,9 @@ class Reply:
     """One complete SMTP reply (all its lines), as received or as to be sent.
 
     `lines` hold the text after `CODE-`/`CODE ` of each line, the enhanced code still
-    included. `command` is the verb this reply answers (`BANNER` for the greeting, `EOD`
-    for the reply to the final dot or to BDAT LAST), filled by `ClientConnection`.
+    included. `command` is what this reply answers (`ReplyTo.GREETING`, `ReplyTo.MAIL`,
+    `ReplyTo.END_OF_DATA`...), filled by `ClientConnection`; None for a reply that no
+    command awaited and for a reply built to be sent.
     """
 
     code: int
@@ -122,10 +189,10 @@ class Reply:
     enhanced_status: EnhancedStatus | None
     raw: bytes
     anomalies: tuple[Anomaly, ...] = ()
-    command: str | None = None
+    command: ReplyTo | None = None
 
     @classmethod
-    def build(cls, code: int, *lines: str, command: str | None = None) -> Reply:
+    def build(cls, code: int, *lines: str, command: ReplyTo | None = None) -> Reply:
         """A reply to send: `Reply.build(250, "2.1.0 Ok")`; the wire form goes in `raw`."""
         texts = lines or ("",)
         enhanced = EnhancedStatus.parse(texts[0])
@@ -221,7 +288,7 @@ class Command:
 
 
 _SERVER_EVENTS = frozenset(
-    {"AuthResponse", "ChunkEnd", "ClientCommand", "MessageData", "MessageEnd"}
+    {"AuthResponse", "ChunkEnd", "ClientCommand", "LineTooLong", "MessageData", "MessageEnd"}
 )
 
 

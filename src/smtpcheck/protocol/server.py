@@ -7,10 +7,13 @@ read by octet count straight after their command line (RFC 3030), whatever the r
 
 While a DATA, AUTH or STARTTLS command waits for its reply, `next_event` returns
 `NEED_DATA` without reading further: what follows can only be interpreted once the
-reply is known. Over-long command lines are never buffered: the server emits a
-`ClientCommand` with verb `""` (answer `500 5.5.6 Line too long`) and skips to the next
-LF. Client misbehaviour (early talking, pipelining without PIPELINING, bare LF, 8-bit
-data without BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
+reply is known. Over-long command lines are never buffered: the server emits
+`LineTooLong` (answer `500 5.5.6 Line too long`) and skips to the next LF. Client
+misbehaviour (early talking, pipelining without PIPELINING, bare LF, 8-bit data without
+BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
+
+Which commands are in sequence is the table `states.SERVER_SEQUENCE`; the server asks
+`out_of_sequence(...)` before accepting one and answers 503 with the reason.
 """
 
 from __future__ import annotations
@@ -32,38 +35,51 @@ from smtpcheck.protocol.events import (
     NEED_DATA,
     Anomaly,
     AnomalyKind,
-    AuthResponse,
-    ChunkEnd,
-    ClientCommand,
-    MessageData,
-    MessageEnd,
     Reply,
+    ReplyTo,
     Sentinel,
     format_reply,
 )
 from smtpcheck.protocol.replies import DEFAULT_MAX_LINE_LENGTH
+from smtpcheck.protocol.server_events import (
+    AuthResponse,
+    ChunkEnd,
+    ClientCommand,
+    LineTooLong,
+    MessageData,
+    MessageEnd,
+)
 from smtpcheck.protocol.states import (
     BATCH_END,
     HELLO,
     SERVER_REPLY,
+    SERVER_SEQUENCE,
     Outcome,
     ServerState,
+    SessionStage,
     outcome_of,
 )
 
-ServerEvent = ClientCommand | AuthResponse | MessageData | ChunkEnd | MessageEnd | Sentinel
+ServerEvent = (
+    ClientCommand | AuthResponse | LineTooLong | MessageData | ChunkEnd | MessageEnd | Sentinel
+)
 
 _EIGHT_BIT_BODIES = frozenset({"8BITMIME", "BINARYMIME"})
-_PAUSING = frozenset({"DATA", "AUTH", "STARTTLS"})
+#: after these, what the client sends next depends on the reply: read nothing until then
+_PAUSING = frozenset({ReplyTo.DATA, ReplyTo.AUTH, ReplyTo.AUTH_RESPONSE, ReplyTo.STARTTLS})
 
 
 @dataclass(slots=True)
 class _Awaited:
-    """A command the server has not answered yet."""
+    """Something the server has not answered yet."""
 
-    verb: str
+    to: ReplyTo
     argument: str = ""
     params: dict[str, str | None] = field(default_factory=dict)
+    word: str = ""  # the verb as received, for messages (`to` may be OTHER)
+
+    def shown(self) -> str:
+        return self.word or str(self.to)
 
 
 @dataclass(slots=True)
@@ -94,9 +110,10 @@ class ServerConnection:
         self.helo_name: str | None = None
         self.authenticated = False
         self.tls_active = False
+        self._hello_accepted = False
         self._state = ServerState.GREETING
         self._buffer = bytearray()
-        self._awaiting: deque[_Awaited] = deque([_Awaited("BANNER")])
+        self._awaiting: deque[_Awaited] = deque([_Awaited(ReplyTo.GREETING)])
         self._anomalies: list[Anomaly] = []
         self._transaction = _Transaction()
         self._dot: DotReader | None = None
@@ -105,7 +122,7 @@ class ServerConnection:
         self._bdat_last = False
         self._message_done = False  # content read; MessageEnd/ChunkEnd not yet returned
         self._skipping = False  # discarding the rest of an over-long line
-        self._followed: str | None = None  # verb answered while more bytes were waiting
+        self._followed: _Awaited | None = None  # answered while more bytes were waiting
         self._eof = False
 
     @property
@@ -118,14 +135,36 @@ class ServerConnection:
         return tuple(self._anomalies)
 
     @property
-    def awaiting(self) -> tuple[str, ...]:
-        """Verbs of the commands still to be answered, oldest first."""
-        return tuple(awaited.verb for awaited in self._awaiting)
+    def awaiting(self) -> tuple[ReplyTo, ...]:
+        """What the replies still to be sent answer, oldest first."""
+        return tuple(awaited.to for awaited in self._awaiting)
 
     @property
     def recipients(self) -> int:
         """RCPT commands answered 2xx in the current transaction."""
         return self._transaction.recipients
+
+    @property
+    def stage(self) -> SessionStage:
+        """How far the session has come, by the replies sent so far."""
+        if self._transaction.recipients:
+            return SessionStage.RCPT
+        if self._transaction.params is not None:
+            return SessionStage.MAIL
+        return SessionStage.READY if self._hello_accepted else SessionStage.NO_HELLO
+
+    def out_of_sequence(self, what: ReplyTo | str) -> str | None:
+        """Why `what` (a `ReplyTo` or a verb) may not be accepted now, or None if it may.
+
+        Answer 503 with the reason. Asked when the reply is about to be sent, so that the
+        replies to earlier commands count: RCPT before an accepted MAIL, DATA or BDAT
+        without an accepted recipient, a second MAIL, AUTH during a transaction or once
+        authenticated (RFC 4954 4).
+        """
+        to = what if isinstance(what, ReplyTo) else ReplyTo.of_verb(what)
+        if to is ReplyTo.AUTH and self.authenticated:
+            return "AUTH not allowed now"
+        return SERVER_SEQUENCE.get((self.stage, to))
 
     @property
     def buffered_bytes(self) -> int:
@@ -151,7 +190,7 @@ class ServerConnection:
             return self._next_data()
         if state is ServerState.BDAT:
             return self._next_chunk()
-        if self._awaiting and self._awaiting[-1].verb in _PAUSING:
+        if self._awaiting and self._awaiting[-1].to in _PAUSING:
             return NEED_DATA
         return self._next_line()
 
@@ -191,7 +230,7 @@ class ServerConnection:
             return self._auth_line(line)
         return self._command(line)
 
-    def _too_long(self) -> ClientCommand:
+    def _too_long(self) -> LineTooLong:
         head = bytes(self._buffer[:64])
         self._buffer.clear()
         self._skipping = True
@@ -202,13 +241,13 @@ class ServerConnection:
             )
         ]
         self._pipelining(anomalies)
-        self._awaiting.append(_Awaited(""))
-        return ClientCommand("", "", head, anomalies=tuple(anomalies))
+        self._awaiting.append(_Awaited(ReplyTo.LINE_TOO_LONG, word="a long line"))
+        return LineTooLong(head, tuple(anomalies))
 
     def _auth_line(self, line: bytes) -> AuthResponse:
         anomalies: list[Anomaly] = []
         content = strip_line_ending(line, anomalies)
-        self._awaiting.append(_Awaited("AUTH"))
+        self._awaiting.append(_Awaited(ReplyTo.AUTH_RESPONSE))
         return AuthResponse(content.decode("utf-8", "replace"), line, tuple(anomalies))
 
     def _command(self, line: bytes) -> ClientCommand:
@@ -217,24 +256,25 @@ class ServerConnection:
         text = content.decode("utf-8", "replace")
         word, _, argument = text.partition(" ")
         verb = word.upper()
+        to = ReplyTo.of_verb(verb)
         self._pipelining(anomalies)
         check_line(line, verb, self.advertised, anomalies)
         address: str | None = None
         params: dict[str, str | None] = {}
-        if verb in ("MAIL", "RCPT"):
+        if to is ReplyTo.MAIL or to is ReplyTo.RCPT:
             address, params = parse_path(verb, argument, self.advertised, anomalies)
-        self._awaiting.append(_Awaited(verb, argument, params))
-        if verb == "BDAT":
+        self._awaiting.append(_Awaited(to, argument, params, verb))
+        if to is ReplyTo.BDAT:
             self._start_chunk(argument, anomalies)
         return ClientCommand(verb, argument, line, address, params, tuple(anomalies))
 
     def _pipelining(self, anomalies: list[Anomaly]) -> None:
         """Note when this command came before the reply to the previous one."""
-        previous = self._awaiting[-1].verb if self._awaiting else self._followed
+        previous = self._awaiting[-1] if self._awaiting else self._followed
         self._followed = None
         if previous is None:
             return
-        if previous == "BANNER":
+        if previous.to is ReplyTo.GREETING:
             anomalies.append(
                 Anomaly(AnomalyKind.COMMAND_BEFORE_GREETING, "sent before the server's greeting")
             )
@@ -242,14 +282,14 @@ class ServerConnection:
             anomalies.append(
                 Anomaly(
                     AnomalyKind.UNADVERTISED_PIPELINING,
-                    f"sent before the reply to {previous or 'a long line'}, PIPELINING not offered",
+                    f"sent before the reply to {previous.shown()}, PIPELINING not offered",
                 )
             )
-        elif previous in BATCH_END:
+        elif previous.to in BATCH_END or previous.to is ReplyTo.LINE_TOO_LONG:
             anomalies.append(
                 Anomaly(
                     AnomalyKind.IMPROPER_PIPELINING,
-                    f"sent before the reply to {previous or 'a long line'}, which must end "
+                    f"sent before the reply to {previous.shown()}, which must end "
                     "a pipelined group (RFC 2920)",
                 )
             )
@@ -301,7 +341,7 @@ class ServerConnection:
         self._state = ServerState.COMMAND
         self._message_done = False
         if self._dot is None and not self._bdat_last:
-            self._awaiting.append(_Awaited("BDAT"))
+            self._awaiting.append(_Awaited(ReplyTo.BDAT))
             return ChunkEnd(self._bdat_size)
         anomalies = transaction.anomalies
         if self._dot is not None:
@@ -322,7 +362,8 @@ class ServerConnection:
                 )
             )
         count = max(1, transaction.recipients) if self.lmtp else 1
-        self._awaiting.extend(_Awaited("EOD") for _ in range(count))
+        end = ReplyTo.BDAT_LAST if self._bdat_last else ReplyTo.END_OF_DATA
+        self._awaiting.extend(_Awaited(end) for _ in range(count))
         transaction.stats = None
         transaction.anomalies = []
         self._bdat_last = False
@@ -357,13 +398,13 @@ class ServerConnection:
             self._state = ServerState.CLOSED
             self._awaiting.clear()
         elif self._state not in (ServerState.DATA, ServerState.BDAT):
-            self._state = SERVER_REPLY.get((awaited.verb, outcome), ServerState.COMMAND)
+            self._state = SERVER_REPLY.get((awaited.to, outcome), ServerState.COMMAND)
             if self._state is ServerState.CLOSED:
                 self._awaiting.clear()
             elif self._state is ServerState.DATA:
                 self._start_data(awaited)
             elif self._buffer and self._state is ServerState.COMMAND:
-                self._followed = awaited.verb
+                self._followed = awaited
         return wire
 
     def _start_data(self, awaited: _Awaited) -> None:
@@ -377,23 +418,24 @@ class ServerConnection:
             )
 
     def _after_reply(self, awaited: _Awaited, outcome: Outcome) -> None:
-        verb = awaited.verb
+        to = awaited.to
         success = outcome is Outcome.SUCCESS
         transaction = self._transaction
-        if verb in HELLO and success:
+        if to in HELLO and success:
             self.helo_name = awaited.argument.strip() or None
+            self._hello_accepted = True
             self._transaction = _Transaction()
-        elif verb == "MAIL" and success:
+        elif to is ReplyTo.MAIL and success:
             self._transaction = _Transaction(params=awaited.params)
-        elif verb == "RCPT" and success:
+        elif to is ReplyTo.RCPT and success:
             transaction.recipients += 1
-        elif verb == "RSET" and success:
+        elif to is ReplyTo.RSET and success:
             self._transaction = _Transaction()
-        elif verb == "BDAT" and not success:
+        elif to is ReplyTo.BDAT and not success:
             transaction.stats = None
-        elif verb == "AUTH" and success:
+        elif (to is ReplyTo.AUTH or to is ReplyTo.AUTH_RESPONSE) and success:
             self.authenticated = True
-        elif verb == "EOD" and not any(a.verb == "EOD" for a in self._awaiting):
+        elif to.ends_message and not any(a.to.ends_message for a in self._awaiting):
             self._transaction = _Transaction()
 
     def start_tls(self) -> bytes:
@@ -420,6 +462,7 @@ class ServerConnection:
         self._state = ServerState.COMMAND
         self._transaction = _Transaction()
         self.helo_name = None
+        self._hello_accepted = False
         self.authenticated = False
         self.tls_active = True
         self._followed = None

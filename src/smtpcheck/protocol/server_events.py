@@ -1,7 +1,8 @@
 """The events a server-role connection returns (small frozen dataclasses).
 
-They live apart from `events` so that a client (`send`, `console`) never pays for
-creating these classes at start-up; `smtpcheck.protocol.events` still exports them.
+What a client sent, as the server role reads it: commands, AUTH continuation lines,
+message content and its end, and over-long lines. The values both roles share
+(`Reply`, `Anomaly`, `ReplyTo`...) are in `events`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from smtpcheck.protocol.events import Anomaly
 class ClientCommand:
     """A command line received by the server.
 
-    `verb` is upper-cased; `""` means the line was over the length bound (answer
-    `500 5.5.6 Line too long`; `raw` then holds only its start). `address` is the path
-    of MAIL FROM / RCPT TO (without brackets; `""` for `<>`), `params` their ESMTP
-    parameters (upper-cased keywords).
+    `verb` is the first word, upper-cased. `address` is the path of MAIL FROM / RCPT TO
+    (without brackets; `""` for `<>`; None when the argument cannot be understood),
+    `params` their ESMTP parameters (upper-cased
+    keywords).
     """
 
     verb: str
@@ -26,6 +27,17 @@ class ClientCommand:
     raw: bytes
     address: str | None = None
     params: dict[str, str | None] = field(default_factory=dict)
+    anomalies: tuple[Anomaly, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LineTooLong:
+    """A line longer than the server's `max_line_length`: answer it (500 5.5.6).
+
+    `start` holds its first 64 octets; the rest is discarded as it arrives.
+    """
+
+    start: bytes
     anomalies: tuple[Anomaly, ...] = ()
 
 

@@ -13,7 +13,7 @@ import base64
 import binascii
 from typing import Any
 
-from smtpcheck.protocol.events import ClientCommand
+from smtpcheck.protocol.server_events import ClientCommand
 from smtpcheck.sink import ntlm
 from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
 
@@ -40,7 +40,8 @@ class AuthHandlers:
         return self.config.auth and (self.tls is not None or not self.config.auth_requires_tls)
 
     def on_auth(self, event: ClientCommand) -> Pending:
-        if not self.auth_offered() or self.auth is not None or self.mail_from is not None:
+        # during a transaction AUTH was refused by `handle`; one AUTH per session here
+        if not self.auth_offered() or self.auth is not None:
             self.bad_command("bad_sequence", detail="AUTH not allowed now")
             return None
         mechanism, _, initial = event.argument.partition(" ")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smtpcheck.protocol.events import ClientCommand
+from smtpcheck.protocol.events import ReplyTo
+from smtpcheck.protocol.server_events import ClientCommand, MessageEnd
 from smtpcheck.protocol.states import ServerState
 from smtpcheck.sink.rules import Rule
 from smtpcheck.sink.store import Envelope
@@ -56,10 +57,7 @@ class MessageHandlers:
     closed: bool
 
     def on_data(self, event: ClientCommand) -> Pending:
-        if not self.recipients:
-            self.bad_command("bad_sequence", detail="no valid recipients")
-            return None
-
+        # without an accepted recipient DATA is out of sequence: refused by `handle`
         return self.respond("DATA", self.recipients, "data_go")
 
     def on_bdat(self, event: ClientCommand) -> Pending:
@@ -69,9 +67,10 @@ class MessageHandlers:
             self.bad_command("syntax", detail="BDAT size [LAST]")
         return None
 
-    def on_message_end(self) -> Pending:
-        if not self.recipients:
-            self.bad_command("bad_sequence", detail="no valid recipients")
+    def on_message_end(self, event: MessageEnd) -> Pending:
+        refusal = self.conn.out_of_sequence(ReplyTo.END_OF_DATA)
+        if refusal is not None:
+            self.bad_command("bad_sequence", detail=refusal)
             self.reset_transaction()
             return None
         if self.too_big:

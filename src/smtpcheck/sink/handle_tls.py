@@ -22,7 +22,8 @@ import asyncio
 import ssl
 from typing import Any
 
-from smtpcheck.protocol.events import Anomaly, ClientCommand
+from smtpcheck.protocol.events import Anomaly
+from smtpcheck.protocol.server_events import ClientCommand
 
 Pending = Any
 TLS_ALERT_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"

@@ -17,11 +17,12 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from smtpcheck.protocol.events import (
-    Anomaly,
+from smtpcheck.protocol.events import Anomaly, ReplyTo
+from smtpcheck.protocol.server_events import (
     AuthResponse,
     ChunkEnd,
     ClientCommand,
+    LineTooLong,
     MessageData,
     MessageEnd,
 )
@@ -126,8 +127,10 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
             for anomaly in event.anomalies:
                 self.note(anomaly)
             verb = event.verb
-            if not verb:
-                self.bad_command("line_too_long")
+            # a BDAT chunk being read is answered at its end (ChunkEnd / MessageEnd)
+            refusal = None if self.conn_in_data() else self.conn.out_of_sequence(verb)
+            if refusal is not None:
+                self.bad_command("bad_sequence", detail=refusal)
                 return None
             name = _HANDLER_NAMES.get(verb)
             if name is None:
@@ -143,11 +146,17 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         if isinstance(event, MessageEnd):
             for anomaly in event.anomalies:
                 self.note(anomaly)
-            ended: Pending = self.on_message_end()
+            ended: Pending = self.on_message_end(event)
             return ended
+        if isinstance(event, LineTooLong):
+            for anomaly in event.anomalies:
+                self.note(anomaly)
+            self.bad_command("line_too_long")
+            return None
         if isinstance(event, ChunkEnd):
-            if not self.recipients:
-                self.bad_command("bad_sequence", detail="no valid recipients")
+            refusal = self.conn.out_of_sequence(ReplyTo.BDAT)
+            if refusal is not None:
+                self.bad_command("bad_sequence", detail=refusal)
                 self.reset_transaction()
                 return None
             if self.too_big:
@@ -257,12 +266,7 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         return self.respond(event.verb, [name], text)
 
     def on_mail(self, event: ClientCommand) -> Pending:
-        if not self.helo:
-            self.bad_command("bad_sequence", detail="send HELO/EHLO first")
-            return None
-        if self.mail_from is not None:
-            self.bad_command("bad_sequence", detail="nested MAIL command")
-            return None
+        # out of sequence (no HELO, nested MAIL) was refused by `handle`
         if event.address is None:
             self.bad_command("syntax", detail="MAIL FROM:<address>")
             return None
@@ -285,9 +289,6 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
         return self.respond("MAIL", [address], "mail_ok", accepted)
 
     def on_rcpt(self, event: ClientCommand) -> Pending:
-        if self.mail_from is None:
-            self.bad_command("bad_sequence", detail="need MAIL command")
-            return None
         if event.address is None:
             self.bad_command("syntax", detail="RCPT TO:<address>")
             return None

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from smtpcheck.knowledge.i18n import t
-from smtpcheck.protocol import EhloInfo, Reply, commands, normalize_line_endings
+from smtpcheck.protocol import EhloInfo, Reply, ReplyTo, commands, normalize_line_endings
 from smtpcheck.report.model import Finding, Status, Step
 from smtpcheck.scenarios.send_options import ExitCode
 
@@ -255,7 +255,7 @@ async def _lmtp_replies(run: SendRun, first: Step, started: float) -> None:
 async def _prdr_replies(run: SendRun, step: Step) -> Reply:
     """After 353: one reply per accepted recipient, then the overall one."""
     session = run.need_session()
-    session.protocol.expect_replies("EOD", len(run.accepted) + 1)
+    session.protocol.expect_replies(ReplyTo.END_OF_DATA, len(run.accepted) + 1)
     per_recipient = {}
     for address in run.accepted:
         started = time.monotonic()
