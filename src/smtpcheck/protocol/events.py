@@ -1,8 +1,7 @@
 """Events and values exchanged with the sans-IO connections (small frozen dataclasses).
 
 Client side: `Command` goes out, `Reply` comes in; every `Reply` says what it answers
-(`ReplyTo`). Server side: `ClientCommand`, `AuthResponse`, `LineTooLong`, `MessageData`,
-`ChunkEnd` and `MessageEnd` come in, `Reply` goes out. `NEED_DATA` and
+(`ReplyTo`). The server side's events are in `server_events`. `NEED_DATA` and
 `CONNECTION_CLOSED` are sentinels, compared with `is`. Anything odd the peer did is kept
 as an `Anomaly` on the event that carried it.
 """
@@ -12,17 +11,8 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from smtpcheck.protocol.errors import LocalProtocolError
-
-if TYPE_CHECKING:
-    from smtpcheck.protocol.server_events import AuthResponse as AuthResponse
-    from smtpcheck.protocol.server_events import ChunkEnd as ChunkEnd
-    from smtpcheck.protocol.server_events import ClientCommand as ClientCommand
-    from smtpcheck.protocol.server_events import LineTooLong as LineTooLong
-    from smtpcheck.protocol.server_events import MessageData as MessageData
-    from smtpcheck.protocol.server_events import MessageEnd as MessageEnd
 
 CRLF = b"\r\n"
 
@@ -285,18 +275,3 @@ class Command:
         else:
             text = "<redacted>"
         return text.encode("utf-8") + CRLF
-
-
-_SERVER_EVENTS = frozenset(
-    {"AuthResponse", "ChunkEnd", "ClientCommand", "LineTooLong", "MessageData", "MessageEnd"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    # The server-side events (in `server_events`) load on first use: a client never
-    # creates those classes, and each dataclass costs start-up time.
-    if name in _SERVER_EVENTS:
-        from smtpcheck.protocol import server_events
-
-        return getattr(server_events, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
