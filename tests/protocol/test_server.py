@@ -371,8 +371,7 @@ def test_reply_rules() -> None:
         Reply.build(250, "line\r\ninjected")
     with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
         server.send(Reply(220, ("a\nb",), None, b""))  # no raw: formatted, hence checked
-    # a hand-made raw is sent as is: a test server can misbehave on purpose
-    assert server.send(Reply(220, ("mx",), None, b"220 mx\n")) == b"220 mx\n"
+    assert server.send(Reply(220, ("mx",), None, b"220 mx\r\n")) == b"220 mx\r\n"
     with pytest.raises(LocalProtocolError, match="no command is waiting"):
         server.send(Reply.build(250, "unprompted"))
     assert server.send(Reply.build(421, "4.3.2 shutting down")) == b"421 4.3.2 shutting down\r\n"

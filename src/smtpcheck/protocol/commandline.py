@@ -1,8 +1,11 @@
 """Parsing of one client command line, for the server role.
 
-Pure functions: split the line ending off, find the MAIL FROM / RCPT TO path and its
-ESMTP parameters, read a BDAT size, and note what a diagnostic tool should report (bare
-LF or CR, over-long or 8-bit lines, extensions used without being offered).
+Pure functions: split the line ending off, split the verb from its argument, find the
+MAIL FROM / RCPT TO path and its ESMTP parameters, read a BDAT size, and note what a
+diagnostic tool should report (bare LF or CR, leading blanks, over-long or 8-bit lines,
+extensions used without being offered). An argument a server would echo or store (the
+EHLO name, a path, a VRFY/EXPN string) with a NUL or CR in it is a syntax error: the
+command must be answered 501, never echoed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ NEEDS = {
     "ORCPT": "DSN",
 }
 _UTF8_VERBS = frozenset({"MAIL", "RCPT", "VRFY", "EXPN"})
+#: verbs whose argument a server echoes in a reply or stores: no NUL or CR in it
+_ECHOED = frozenset({"EHLO", "HELO", "LHLO", "MAIL", "RCPT", "VRFY", "EXPN"})
 
 
 def strip_line_ending(line: bytes, anomalies: list[Anomaly]) -> bytes:
@@ -40,6 +45,28 @@ def strip_line_ending(line: bytes, anomalies: list[Anomaly]) -> bytes:
     if b"\r" in content:
         anomalies.append(Anomaly(AnomalyKind.BARE_CR, "command line contains a bare CR"))
     return content
+
+
+def split_command(content: bytes, anomalies: list[Anomaly]) -> tuple[str, str, str | None]:
+    """(verb word, argument, syntax error or None) of a command line without its ending.
+
+    Leading blanks are skipped and noted (Postfix accepts such a line, Exim answers 500):
+    the line is understood rather than mistaken for one without a verb.
+    """
+    text = content.decode("utf-8", "replace")
+    stripped = text.lstrip(" \t")
+    if len(stripped) != len(text):
+        anomalies.append(
+            Anomaly(AnomalyKind.LEADING_WHITESPACE, "command line starts with a blank")
+        )
+    word, _, argument = stripped.partition(" ")
+    error = None
+    if word.upper() in _ECHOED:
+        if "\0" in argument:
+            error = f"NUL in the {word.upper()} argument"
+        elif "\r" in argument:
+            error = f"CR in the {word.upper()} argument"
+    return word, argument, error
 
 
 def check_line(
@@ -61,17 +88,22 @@ def check_line(
 
 def parse_path(
     verb: str, argument: str, advertised: frozenset[str], anomalies: list[Anomaly]
-) -> tuple[str | None, dict[str, str | None]]:
-    """(address, params) of `MAIL FROM:<a> params` / `RCPT TO:<a> params`.
+) -> tuple[str | None, dict[str, str | None], str | None]:
+    """(address, params, syntax error) of `MAIL FROM:<a> params` / `RCPT TO:<a> params`.
 
-    Tolerates a space after the colon and a path without brackets (noting both);
-    the address is None when the argument cannot be understood.
+    Tolerates a space after the colon and a path without brackets (noting both). An
+    argument that cannot be understood, or holds a NUL or CR, gives address None and a
+    syntax error such as "RCPT TO:<address>".
     """
-    match = _PATH.match(argument)
     keyword = "FROM" if verb == "MAIL" else "TO"
+    usage = f"{verb} {keyword}:<address>"
+    if "\0" in argument or "\r" in argument:
+        anomalies.append(Anomaly(AnomalyKind.BAD_ARGUMENT, f"NUL or CR in the {verb} argument"))
+        return None, {}, usage
+    match = _PATH.match(argument)
     if match is None or match[1].upper() != keyword:
-        anomalies.append(Anomaly(AnomalyKind.BAD_ARGUMENT, f"expected {verb} {keyword}:<address>"))
-        return None, {}
+        anomalies.append(Anomaly(AnomalyKind.BAD_ARGUMENT, f"expected {usage}"))
+        return None, {}, usage
     if match[2]:
         anomalies.append(
             Anomaly(AnomalyKind.SPACE_AFTER_COLON, f"space after {keyword}: (RFC 5321 forbids)")
@@ -92,7 +124,7 @@ def parse_path(
             anomalies.append(
                 Anomaly(AnomalyKind.UNADVERTISED_EXTENSION, f"{key}= without {needed}")
             )
-    return address, params
+    return address, params, None
 
 
 def parse_bdat(argument: str) -> tuple[int, bool] | None:

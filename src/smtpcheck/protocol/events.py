@@ -61,6 +61,7 @@ class AnomalyKind(enum.StrEnum):
     NO_ANGLE_BRACKETS = "no-angle-brackets"
     BAD_ARGUMENT = "bad-argument"
     UNADVERTISED_EXTENSION = "unadvertised-extension"
+    LEADING_WHITESPACE = "leading-whitespace"
 
 
 class ReplyTo(enum.StrEnum):

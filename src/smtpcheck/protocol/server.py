@@ -8,9 +8,11 @@ read by octet count straight after their command line (RFC 3030), whatever the r
 While a DATA, AUTH or STARTTLS command waits for its reply, `next_event` returns
 `NEED_DATA` without reading further: what follows can only be interpreted once the
 reply is known. Over-long command lines are never buffered: the server emits
-`LineTooLong` (answer `500 5.5.6 Line too long`) and skips to the next LF. Client
-misbehaviour (early talking, pipelining without PIPELINING, bare LF, 8-bit data without
-BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
+`LineTooLong` (answer `500 5.5.6 Line too long`) and skips to the next LF. A message
+over `max_message_size` is not returned: its content is discarded as it arrives (a BDAT
+chunk whose declared size exceeds the bound is never read into memory) and its end says
+`oversized`. Client misbehaviour (early talking, pipelining without PIPELINING, bare LF,
+8-bit data without BODY=8BITMIME, end-of-data look-alikes) is recorded as anomalies.
 
 Which commands are in sequence is the table `states.SERVER_SEQUENCE`; the server asks
 `out_of_sequence(...)` before accepting one and answers 503 with the reason.
@@ -26,6 +28,7 @@ from smtpcheck.protocol.commandline import (
     check_line,
     parse_bdat,
     parse_path,
+    split_command,
     strip_line_ending,
 )
 from smtpcheck.protocol.data import DotReader, LineEndingStats
@@ -90,6 +93,8 @@ class _Transaction:
     recipients: int = 0  # RCPT commands answered 2xx
     stats: LineEndingStats | None = None  # content seen so far (BDAT spans chunks)
     anomalies: list[Anomaly] = field(default_factory=list)  # of the message being read
+    octets: int = 0  # message content so far (BDAT: as declared), against max_message_size
+    oversized: bool = False  # over max_message_size: the content is being discarded
 
 
 class ServerConnection:
@@ -100,6 +105,7 @@ class ServerConnection:
         advertised: Iterable[str] = frozenset(),
         lmtp: bool = False,
         max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+        max_message_size: int | None = None,
     ) -> None:
         if max_line_length < 64:
             raise ValueError("max_line_length must be at least 64")
@@ -107,6 +113,8 @@ class ServerConnection:
         self.advertised = frozenset(keyword.upper() for keyword in advertised)
         self.lmtp = lmtp
         self.max_line_length = max_line_length
+        #: the largest message whose content is returned (None: no bound)
+        self.max_message_size = max_message_size
         self.helo_name: str | None = None
         self.authenticated = False
         self.tls_active = False
@@ -253,8 +261,7 @@ class ServerConnection:
     def _command(self, line: bytes) -> ClientCommand:
         anomalies: list[Anomaly] = []
         content = strip_line_ending(line, anomalies)
-        text = content.decode("utf-8", "replace")
-        word, _, argument = text.partition(" ")
+        word, argument, syntax_error = split_command(content, anomalies)
         verb = word.upper()
         to = ReplyTo.of_verb(verb)
         self._pipelining(anomalies)
@@ -262,11 +269,12 @@ class ServerConnection:
         address: str | None = None
         params: dict[str, str | None] = {}
         if to is ReplyTo.MAIL or to is ReplyTo.RCPT:
-            address, params = parse_path(verb, argument, self.advertised, anomalies)
+            address, params, path_error = parse_path(verb, argument, self.advertised, anomalies)
+            syntax_error = syntax_error or path_error
         self._awaiting.append(_Awaited(to, argument, params, verb))
         if to is ReplyTo.BDAT:
             self._start_chunk(argument, anomalies)
-        return ClientCommand(verb, argument, line, address, params, tuple(anomalies))
+        return ClientCommand(verb, argument, line, address, params, tuple(anomalies), syntax_error)
 
     def _pipelining(self, anomalies: list[Anomaly]) -> None:
         """Note when this command came before the reply to the previous one."""
@@ -304,20 +312,33 @@ class ServerConnection:
         self._bdat_size = self._bdat_left = parsed[0]
         self._bdat_last = parsed[1]
         self._awaiting.pop()  # answered after the chunk: re-queued by _end_message
-        if self._transaction.stats is None:
-            self._transaction.stats = LineEndingStats()
+        transaction = self._transaction
+        if transaction.stats is None:
+            transaction.stats = LineEndingStats()
+        # decided on the declared size, before a byte of the chunk arrives
+        transaction.octets += self._bdat_size
+        self._check_size(transaction)
         self._state = ServerState.BDAT
+
+    def _check_size(self, transaction: _Transaction) -> None:
+        limit = self.max_message_size
+        if limit is not None and transaction.octets > limit:
+            transaction.oversized = True
 
     def _next_chunk(self) -> ServerEvent:
         left = self._bdat_left
         if left == 0:
             return self._end_message()
-        take = min(left, len(self._buffer))
+        buffer = self._buffer
+        take = min(left, len(buffer))
         if take == 0:
             return self._closed("a BDAT chunk") if self._eof else NEED_DATA
-        data = bytes(self._buffer[:take])
-        del self._buffer[:take]
         self._bdat_left = left - take
+        if self._transaction.oversized:
+            del buffer[:take]  # never returned, never kept
+            return self._next_chunk()
+        data = bytes(buffer[:take])
+        del buffer[:take]
         assert self._transaction.stats is not None
         self._transaction.stats.feed(data)
         return MessageData(data)
@@ -326,15 +347,31 @@ class ServerConnection:
         if self._message_done:
             return self._end_message()
         assert self._dot is not None
-        content, consumed, ended = self._dot.process(self._buffer)
-        if consumed:
-            del self._buffer[:consumed]
-        if ended:
-            self._message_done = True
-            return MessageData(content) if content else self._end_message()
-        if content:
-            return MessageData(content)
-        return self._closed("the message") if self._eof else NEED_DATA
+        while True:
+            content, consumed, ended = self._dot.process(self._buffer)
+            if consumed:
+                del self._buffer[:consumed]
+            content = self._within_size(content)
+            if ended:
+                self._message_done = True
+                return MessageData(content) if content else self._end_message()
+            if content:
+                return MessageData(content)
+            if not consumed:
+                return self._closed("the message") if self._eof else NEED_DATA
+
+    def _within_size(self, content: bytes) -> bytes:
+        """The part of DATA content that fits in `max_message_size` (the rest is dropped)."""
+        transaction = self._transaction
+        if transaction.oversized:
+            return b""
+        transaction.octets += len(content)
+        self._check_size(transaction)
+        if transaction.oversized:
+            assert self.max_message_size is not None
+            keep = len(content) - (transaction.octets - self.max_message_size)
+            return content[: max(0, keep)]
+        return content
 
     def _end_message(self) -> ChunkEnd | MessageEnd:
         transaction = self._transaction
@@ -342,7 +379,7 @@ class ServerConnection:
         self._message_done = False
         if self._dot is None and not self._bdat_last:
             self._awaiting.append(_Awaited(ReplyTo.BDAT))
-            return ChunkEnd(self._bdat_size)
+            return ChunkEnd(self._bdat_size, transaction.oversized)
         anomalies = transaction.anomalies
         if self._dot is not None:
             anomalies.extend(self._dot.finish())
@@ -364,10 +401,13 @@ class ServerConnection:
         count = max(1, transaction.recipients) if self.lmtp else 1
         end = ReplyTo.BDAT_LAST if self._bdat_last else ReplyTo.END_OF_DATA
         self._awaiting.extend(_Awaited(end) for _ in range(count))
+        oversized = transaction.oversized
         transaction.stats = None
         transaction.anomalies = []
+        transaction.octets = 0
+        transaction.oversized = False
         self._bdat_last = False
-        return MessageEnd(tuple(anomalies))
+        return MessageEnd(tuple(anomalies), oversized)
 
     # ---- bytes out -----------------------------------------------------------------
 
@@ -375,14 +415,16 @@ class ServerConnection:
         """The wire bytes of `reply`; moves the server's state.
 
         `reply.raw` is sent when set (`Reply.build` fills it with the validated multi-line
-        form; a hand-made `raw` lets a test server send malformed replies on purpose),
-        otherwise the reply is formatted from `code` and `lines`.
+        form), otherwise the reply is formatted from `code` and `lines`. Either way CR, LF
+        or NUL inside a line's text is refused (`LocalProtocolError`): text echoed from
+        the client (an EHLO name) can never add a reply line.
         """
         if self._state is ServerState.CLOSED:
             raise LocalProtocolError("cannot reply: the connection is closed")
         if not 100 <= reply.code <= 599:
             raise LocalProtocolError(f"reply code {reply.code} is not a 3-digit code 100-599")
         wire = reply.raw or format_reply(reply.code, reply.lines)
+        _check_reply_wire(wire, len(reply.lines))
         if not self._awaiting:
             if reply.code != 421:
                 raise LocalProtocolError(
@@ -467,3 +509,12 @@ class ServerConnection:
         self.tls_active = True
         self._followed = None
         return leftover
+
+
+def _check_reply_wire(wire: bytes, lines: int) -> None:
+    """One CRLF per line and no other CR, LF or NUL: else `LocalProtocolError`."""
+    crlf = wire.count(b"\r\n")
+    if crlf != lines or wire.count(b"\n") != crlf or wire.count(b"\r") != crlf or b"\0" in wire:
+        raise LocalProtocolError(
+            f"reply to send contains CR, LF or NUL inside a line: {quote_bytes(wire)}"
+        )

@@ -16,10 +16,11 @@ from smtpcheck.protocol.events import Anomaly
 class ClientCommand:
     """A command line received by the server.
 
-    `verb` is the first word, upper-cased. `address` is the path of MAIL FROM / RCPT TO
-    (without brackets; `""` for `<>`; None when the argument cannot be understood),
-    `params` their ESMTP parameters (upper-cased
-    keywords).
+    `verb` is the first word, upper-cased (leading blanks skipped, noted as an anomaly).
+    `address` is the path of MAIL FROM / RCPT TO (without brackets; `""` for `<>`; None
+    when the argument cannot be understood), `params` their ESMTP parameters (upper-cased
+    keywords). `syntax_error`, when set, says why the argument is malformed (a NUL or CR
+    in it, an unreadable path): answer 501 with it, never echo the argument.
     """
 
     verb: str
@@ -28,6 +29,7 @@ class ClientCommand:
     address: str | None = None
     params: dict[str, str | None] = field(default_factory=dict)
     anomalies: tuple[Anomaly, ...] = ()
+    syntax_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,22 @@ class MessageData:
 
 @dataclass(frozen=True, slots=True)
 class ChunkEnd:
-    """A BDAT chunk without LAST was read completely: reply to it now."""
+    """A BDAT chunk without LAST was read completely: reply to it now.
+
+    `oversized`: the message exceeds the server's `max_message_size` (declared by the BDAT
+    sizes); the chunk was discarded as it arrived, not returned as `MessageData`.
+    """
 
     size: int
+    oversized: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class MessageEnd:
-    """The end of the message (the final dot, or the end of the BDAT LAST chunk)."""
+    """The end of the message (the final dot, or the end of the BDAT LAST chunk).
+
+    `oversized` as for `ChunkEnd`: refuse the message (552), its content was discarded.
+    """
 
     anomalies: tuple[Anomaly, ...] = ()
+    oversized: bool = False

@@ -73,7 +73,7 @@ class MessageHandlers:
             self.bad_command("bad_sequence", detail=refusal)
             self.reset_transaction()
             return None
-        if self.too_big:
+        if self.too_big or event.oversized:
             return self.respond("EOD", self.recipients, "size_data", self.reset_transaction)
         rule = self.rules.find("EOD", self.recipients, self.mail_from) if self.rules.rules else None
         if rule is not None and rule.reply is not None and rule.reply[0] >= 400:

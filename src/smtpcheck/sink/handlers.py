@@ -159,7 +159,7 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
                 self.bad_command("bad_sequence", detail=refusal)
                 self.reset_transaction()
                 return None
-            if self.too_big:
+            if self.too_big or event.oversized:
                 return self.respond("BDAT", None, "size_data", self.reset_transaction)
             return self.respond("BDAT", None, self.persona.reply("bdat_ok", self.fields()))
         if isinstance(event, AuthResponse):
@@ -253,7 +253,7 @@ class CommandHandlers(AuthHandlers, TlsHandlers, MessageHandlers):
 
     def _hello(self, event: ClientCommand, kind: str) -> Pending:
         name = event.argument.strip()
-        if not name or " " in name:
+        if not name or " " in name or event.syntax_error is not None:
             self.bad_command("syntax", detail=f"{event.verb} hostname")
             return None
         self.helo = name

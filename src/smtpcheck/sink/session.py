@@ -65,6 +65,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             advertised=self.advertised_keywords(),
             lmtp=self.config.lmtp,
             max_line_length=self.config.limits.max_line_length,
+            max_message_size=self.config.max_message_size,
         )
         self.client_ip, self.client = "", ""
         self.helo = ""
