@@ -17,7 +17,13 @@ from smtpcheck.protocol.data import (
     normalize_line_endings,
 )
 from smtpcheck.protocol.ehlo import EhloInfo, parse_ehlo
-from smtpcheck.protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from smtpcheck.protocol.errors import (
+    Bound,
+    BoundExceeded,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+)
 from smtpcheck.protocol.events import (
     CONNECTION_CLOSED,
     NEED_DATA,
@@ -37,6 +43,8 @@ __all__ = [
     "NEED_DATA",
     "Anomaly",
     "AnomalyKind",
+    "Bound",
+    "BoundExceeded",
     "ClientConnection",
     "ClientState",
     "Command",

@@ -26,8 +26,10 @@ from smtpcheck.protocol.events import (
     Sentinel,
 )
 from smtpcheck.protocol.replies import (
+    DEFAULT_MAX_EHLO_REPLY_SIZE,
     DEFAULT_MAX_LINE_LENGTH,
     DEFAULT_MAX_REPLY_LINES,
+    DEFAULT_MAX_REPLY_SIZE,
     ReplyReader,
 )
 from smtpcheck.protocol.states import (
@@ -73,9 +75,12 @@ class ClientConnection:
         lmtp: bool = False,
         max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
         max_reply_lines: int = DEFAULT_MAX_REPLY_LINES,
+        max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
+        max_ehlo_reply_size: int = DEFAULT_MAX_EHLO_REPLY_SIZE,
     ) -> None:
         self.lmtp = lmtp
-        self._reader = ReplyReader(max_line_length, max_reply_lines)
+        self._reader = ReplyReader(max_line_length, max_reply_lines, max_reply_size)
+        self.max_ehlo_reply_size = max(max_ehlo_reply_size, max_reply_size)
         self._state = ClientState.BANNER
         self._pending: deque[_Expect] = deque([_Expect(ReplyTo.GREETING)])
         self._anomalies: list[Anomaly] = []
@@ -140,8 +145,12 @@ class ClientConnection:
         if self._state is ClientState.TLS:
             # whatever follows the 220 is not for us: start_tls() hands it over
             return NEED_DATA
+        head = self._pending[0].to if self._pending else None
+        ehlo = head is ReplyTo.EHLO or head is ReplyTo.LHLO
         try:
-            reply = self._reader.next_reply()
+            reply = self._reader.next_reply(
+                self.max_ehlo_reply_size if ehlo else None, head.value if head else ""
+            )
         except RemoteProtocolError as exc:
             self._error = exc
             self._state = ClientState.ERROR

@@ -8,6 +8,8 @@ single-line message that is safe to print.
 
 from __future__ import annotations
 
+import enum
+
 #: how many bytes of offending input an error message quotes
 QUOTE_LIMIT = 60
 
@@ -35,3 +37,20 @@ class LocalProtocolError(ProtocolError):
 
 class RemoteProtocolError(ProtocolError):
     """The peer broke the protocol: garbage instead of a reply, a line over the bounds."""
+
+
+class Bound(enum.Enum):
+    """The bounds a peer can exceed (see docs/protocol-contract.md, "Bounds")."""
+
+    LINE = "line"
+    REPLY_SIZE = "whole reply"
+    REPLY_LINES = "reply lines"
+
+
+class BoundExceeded(RemoteProtocolError):
+    """The peer sent more than a bound allows; `bound` says which, `limit` its value."""
+
+    def __init__(self, bound: Bound, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.bound = bound
+        self.limit = limit

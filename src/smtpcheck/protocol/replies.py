@@ -2,18 +2,23 @@
 
 Tolerant where real servers are sloppy (bare LF, a bare `250`, a code that changes inside
 a multi-line reply): each oddity is recorded as an `Anomaly` on the reply. Strict where
-tolerance would be dangerous: a line longer than `max_line_length` or a reply with more
-than `max_reply_lines` lines raises `RemoteProtocolError`, so the reader never holds more
-than `max_line_length * (max_reply_lines + 1)` bytes of an unfinished reply.
+tolerance would be dangerous: a line longer than `max_line_length` (even one that never
+ends), a reply longer than `max_reply_size` octets or with more than `max_reply_lines`
+lines raises `BoundExceeded` (a `RemoteProtocolError` naming the bound), so an unfinished
+reply never holds more than `max_reply_size` bytes, however the data is split.
 """
 
 from __future__ import annotations
 
-from smtpcheck.protocol.errors import RemoteProtocolError, quote_bytes
+from smtpcheck.protocol.errors import Bound, BoundExceeded, RemoteProtocolError, quote_bytes
 from smtpcheck.protocol.events import Anomaly, AnomalyKind, EnhancedStatus, Reply
 
 DEFAULT_MAX_LINE_LENGTH = 8192
 DEFAULT_MAX_REPLY_LINES = 1000
+#: a whole reply, all its lines, CRLF included (h11 keeps one incomplete event < 16 KiB)
+DEFAULT_MAX_REPLY_SIZE = 64 * 1024
+#: the reply to EHLO/LHLO lists extensions: the only reply allowed to be longer
+DEFAULT_MAX_EHLO_REPLY_SIZE = 256 * 1024
 #: RFC 5321 4.5.3.1.5: a reply line is at most 512 octets, CRLF included
 RFC_REPLY_LINE_LIMIT = 512
 
@@ -27,13 +32,19 @@ class ReplyReader:
         self,
         max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
         max_reply_lines: int = DEFAULT_MAX_REPLY_LINES,
+        max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
     ) -> None:
-        if max_line_length < 8 or max_reply_lines < 1:
-            raise ValueError("max_line_length must be >= 8 and max_reply_lines >= 1")
+        if max_line_length < 8 or max_reply_lines < 1 or max_reply_size < max_line_length:
+            raise ValueError(
+                "max_line_length must be >= 8, max_reply_lines >= 1 and "
+                "max_reply_size >= max_line_length"
+            )
         self.max_line_length = max_line_length
         self.max_reply_lines = max_reply_lines
+        self.max_reply_size = max_reply_size
         self._buffer = bytearray()
         self._raw: list[bytes] = []  # lines of the reply being read
+        self._raw_size = 0  # octets in `_raw`
         self._codes: list[int] = []
         self._texts: list[str] = []
         self._anomalies: dict[str, Anomaly] = {}
@@ -41,13 +52,13 @@ class ReplyReader:
 
     @property
     def max_buffered(self) -> int:
-        """The most bytes this reader ever keeps between two calls of `next_reply`."""
-        return self.max_line_length * (self.max_reply_lines + 1)
+        """The most bytes kept after `next_reply` returned None (with the default bound)."""
+        return self.max_reply_size
 
     @property
     def buffered_bytes(self) -> int:
         """Bytes held: the unparsed buffer plus the lines of an unfinished reply."""
-        return len(self._buffer) + sum(len(line) for line in self._raw)
+        return len(self._buffer) + self._raw_size
 
     @property
     def in_reply(self) -> bool:
@@ -66,6 +77,7 @@ class ReplyReader:
 
     def _reset(self) -> None:
         self._raw = []
+        self._raw_size = 0
         self._codes = []
         self._texts = []
         self._anomalies = {}
@@ -74,40 +86,74 @@ class ReplyReader:
         if kind not in self._anomalies:
             self._anomalies[kind] = Anomaly(kind, detail)
 
-    def _fail(self, message: str) -> RemoteProtocolError:
-        self._error = RemoteProtocolError(message)
+    def _fail(self, error: RemoteProtocolError) -> RemoteProtocolError:
+        self._error = error
         self._buffer.clear()
         self._reset()
-        return self._error
+        return error
 
-    def next_reply(self) -> Reply | None:
-        """The next complete reply, or None if more data is needed."""
+    def next_reply(self, max_size: int | None = None, answering: str = "") -> Reply | None:
+        """The next complete reply, or None if more data is needed.
+
+        `max_size` replaces `max_reply_size` for this reply (the client allows more for
+        the reply to EHLO); `answering` names what it answers, for error messages.
+        """
         if self._error is not None:
             raise self._error
         buffer = self._buffer
         limit = self.max_line_length
+        size_limit = self.max_reply_size if max_size is None else max_size
         while True:
             end = buffer.find(b"\n", 0, limit)
             if end < 0:
                 if len(buffer) >= limit:
                     raise self._fail(
-                        f"reply line longer than {limit} octets: {quote_bytes(bytes(buffer))}"
+                        BoundExceeded(
+                            Bound.LINE,
+                            limit,
+                            f"reply line longer than {limit} octets with no end of line "
+                            f"(the bound on a reply line): {quote_bytes(bytes(buffer))}",
+                        )
                     )
+                if self._raw_size + len(buffer) > size_limit:
+                    raise self._fail(self._too_big(size_limit, answering))
                 return None
             line = bytes(buffer[: end + 1])
             del buffer[: end + 1]
-            if self._take_line(line):
+            if self._raw_size + len(line) > size_limit:
+                raise self._fail(self._too_big(size_limit, answering))
+            if self._take_line(line, answering):
                 return self._finish()
 
-    def _take_line(self, line: bytes) -> bool:
+    def _too_big(self, size_limit: int, answering: str) -> BoundExceeded:
+        to = f" to {answering}" if answering else ""
+        return BoundExceeded(
+            Bound.REPLY_SIZE,
+            size_limit,
+            f"reply{to} longer than {size_limit} octets (the bound on a whole reply{to}); "
+            f"{len(self._raw)} lines received",
+        )
+
+    def _take_line(self, line: bytes, answering: str = "") -> bool:
         """Parse one line of a reply; True if it was the last line."""
         number = len(self._raw) + 1
         if number > self.max_reply_lines:
-            raise self._fail(f"reply has more than {self.max_reply_lines} lines")
+            to = f" to {answering}" if answering else ""
+            raise self._fail(
+                BoundExceeded(
+                    Bound.REPLY_LINES,
+                    self.max_reply_lines,
+                    f"reply{to} has more than {self.max_reply_lines} lines "
+                    "(the bound on reply lines)",
+                )
+            )
         code_bytes = line[:3]
         if len(code_bytes) < 3 or not _DIGITS.issuperset(code_bytes):
-            raise self._fail(f"expected a 3-digit reply code, received {quote_bytes(line)}")
+            raise self._fail(
+                RemoteProtocolError(f"expected a 3-digit reply code, received {quote_bytes(line)}")
+            )
         self._raw.append(line)
+        self._raw_size += len(line)
         if line.endswith(b"\r\n"):
             content = line[:-2]
         else:
