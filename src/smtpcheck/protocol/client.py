@@ -4,6 +4,10 @@ Every command sent queues the reply it expects, so PIPELINING is "send several, 
 read" and each `Reply.command` says what it answers (a `ReplyTo`). Whether a command may
 be sent is checked against the *projected* state (the state once every queued command has
 been accepted); replies then move the confirmed `state` by the table in `states.py`.
+
+A reply that began to arrive before the command it would answer was sent cannot be that
+command's reply: it is returned as `unsolicited` (e.g. a second reply sent together with
+the greeting) and the command still awaits its own, so the dialogue stays in step.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class _Expect:
     """One awaited reply."""
 
     to: ReplyTo  # what `Reply.command` will say; the key in the tables
+    sent_at: int  # octets received when it was sent: an earlier reply cannot answer it
     address: str | None = None  # RCPT: the recipient
     per_recipient: bool = False  # LMTP end of message: one reply per accepted recipient
 
@@ -81,8 +86,9 @@ class ClientConnection:
         self.lmtp = lmtp
         self._reader = ReplyReader(max_line_length, max_reply_lines, max_reply_size)
         self.max_ehlo_reply_size = max(max_ehlo_reply_size, max_reply_size)
+        self._received = 0  # octets fed so far (the offset `_Expect.sent_at` refers to)
         self._state = ClientState.BANNER
-        self._pending: deque[_Expect] = deque([_Expect(ReplyTo.GREETING)])
+        self._pending: deque[_Expect] = deque([_Expect(ReplyTo.GREETING, 0)])
         self._anomalies: list[Anomaly] = []
         self._accepted: list[str] = []
         self._eof = False
@@ -134,6 +140,7 @@ class ClientConnection:
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the socket; `b""` means the server closed."""
         if data:
+            self._received += len(data)
             self._reader.receive_data(data)
         else:
             self._eof = True
@@ -172,13 +179,13 @@ class ClientConnection:
         return CONNECTION_CLOSED
 
     def _on_reply(self, reply: Reply) -> Reply:
-        if not self._pending:
+        if not self._pending or self._reader.reply_start < self._pending[0].sent_at:
             return self._unsolicited(reply)
         head = self._pending[0]
         if head.per_recipient:
             self._pending.popleft()
             count = max(1, len(self._accepted))
-            self._pending.extendleft(_Expect(head.to) for _ in range(count))
+            self._pending.extendleft(_Expect(head.to, head.sent_at) for _ in range(count))
         expect = self._pending.popleft()
         reply = replace(reply, command=expect.to)
         outcome = outcome_of(reply.code)
@@ -194,7 +201,14 @@ class ClientConnection:
 
     def _unsolicited(self, reply: Reply) -> Reply:
         """A reply nothing awaited: flagged, and it answers nothing (421 still closes)."""
-        anomaly = Anomaly(AnomalyKind.UNSOLICITED_REPLY, "no command was awaiting a reply")
+        if self._pending:
+            detail = (
+                f"it arrived before {self._pending[0].to} was sent, so it cannot answer it "
+                "(sent together with an earlier reply?)"
+            )
+        else:
+            detail = "no command was awaiting a reply"
+        anomaly = Anomaly(AnomalyKind.UNSOLICITED_REPLY, detail)
         reply = replace(reply, anomalies=(*reply.anomalies, anomaly))
         if reply.code == 421:
             self._close()
@@ -241,7 +255,7 @@ class ClientConnection:
     def _expect(self, to: ReplyTo, argument: str = "") -> None:
         address = _rcpt_address(argument) if to is ReplyTo.RCPT else None
         per_recipient = self.lmtp and to.ends_message
-        self._pending.append(_Expect(to, address, per_recipient))
+        self._pending.append(_Expect(to, self._received, address, per_recipient))
 
     def _check_pipelining(self, shown: str) -> None:
         last = self._pending[-1].to
@@ -277,10 +291,11 @@ class ClientConnection:
         """Await `count` more replies the protocol announces without a command.
 
         PRDR (after its 353 to the final dot, one reply per recipient and a last one)
-        needs this; the replies then carry `to` instead of an unsolicited anomaly.
+        needs this; the replies then carry `to` instead of an unsolicited anomaly. They
+        may already be buffered: any reply not yet returned can answer them.
         """
         for _ in range(count):
-            self._pending.append(_Expect(to))
+            self._pending.append(_Expect(to, self._reader.reply_start))
 
     def send_message(self, body: bytes) -> bytes:
         """After the 354: the body CRLF-normalised, dot-stuffed and ended by `.` CRLF."""

@@ -172,7 +172,7 @@ class Reply:
     `lines` hold the text after `CODE-`/`CODE ` of each line, the enhanced code still
     included. `command` is what this reply answers (`ReplyTo.GREETING`, `ReplyTo.MAIL`,
     `ReplyTo.END_OF_DATA`...), filled by `ClientConnection`; None for a reply that no
-    command awaited and for a reply built to be sent.
+    command awaited (`unsolicited`) and for a reply built to be sent.
     """
 
     code: int
@@ -193,6 +193,13 @@ class Reply:
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+    @property
+    def unsolicited(self) -> bool:
+        """True when no command awaited this reply: it arrived before the command it could
+        answer was sent (e.g. together with the greeting), or when nothing was awaited.
+        The client connection does not let it answer a later command."""
+        return any(anomaly.kind == AnomalyKind.UNSOLICITED_REPLY for anomaly in self.anomalies)
 
     @property
     def klass(self) -> int:

@@ -45,6 +45,8 @@ class ReplyReader:
         self._buffer = bytearray()
         self._raw: list[bytes] = []  # lines of the reply being read
         self._raw_size = 0  # octets in `_raw`
+        self._consumed = 0  # stream offset of `_buffer[0]`
+        self._reply_start = 0  # stream offset of the first octet of the current reply
         self._codes: list[int] = []
         self._texts: list[str] = []
         self._anomalies: dict[str, Anomaly] = {}
@@ -61,6 +63,11 @@ class ReplyReader:
         return len(self._buffer) + self._raw_size
 
     @property
+    def reply_start(self) -> int:
+        """Stream offset (octets received before it) of the reply last returned."""
+        return self._reply_start
+
+    @property
     def in_reply(self) -> bool:
         """True when part of a reply has been received but not its last line."""
         return bool(self._buffer) or bool(self._raw)
@@ -71,6 +78,7 @@ class ReplyReader:
     def take_buffered(self) -> bytes:
         """Remove and return everything held (used when TLS starts)."""
         data = b"".join(self._raw) + bytes(self._buffer)
+        self._consumed += len(self._buffer)
         self._buffer.clear()
         self._reset()
         return data
@@ -119,7 +127,10 @@ class ReplyReader:
                     raise self._fail(self._too_big(size_limit, answering))
                 return None
             line = bytes(buffer[: end + 1])
+            if not self._raw:
+                self._reply_start = self._consumed
             del buffer[: end + 1]
+            self._consumed += end + 1
             if self._raw_size + len(line) > size_limit:
                 raise self._fail(self._too_big(size_limit, answering))
             if self._take_line(line, answering):
