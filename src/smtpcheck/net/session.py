@@ -242,6 +242,9 @@ class SmtpSession:
             except ProtocolError as exc:
                 raise self._fail(step, FailureKind.PROTOCOL, str(exc)) from None
             if isinstance(event, Reply):
+                if event.unsolicited and self.protocol.expected:
+                    self._unsolicited(event)  # not the answer: read on for the real one
+                    continue
                 self._partial.clear()
                 return event
             if event is CONNECTION_CLOSED:
@@ -268,6 +271,19 @@ class SmtpSession:
             if len(self._partial) < PARTIAL_SHOWN:
                 self._partial += data[: PARTIAL_SHOWN - len(self._partial)]
             self.protocol.receive_data(data)
+
+    def _unsolicited(self, reply: Reply) -> None:
+        """A reply that came before the command now awaited was sent (protocol/ says so).
+
+        Shown in the transcript, never taken as that command's answer, so the dialogue
+        stays in step. Reporting it as a finding is for the scenarios.
+        """
+        self.transcript.received(reply.raw, tls=self.under_tls, unexpected=True)
+        waiting = self.protocol.expected[0]
+        self.transcript.note(
+            f"Warning: the reply above came before {waiting} was sent, so it answers no "
+            "command (the server sent more than one reply at once)"
+        )
 
     def _pipe_reply_lines(self) -> bytes:
         """Over --pipe, take the next reply lines; show other lines as notes.
