@@ -22,7 +22,7 @@ from smtpcheck.protocol.server_events import (
     MessageEnd,
 )
 
-from .wire import drain_server
+from .wire import drain_server, greeted_server, one_command
 
 OFFERED = frozenset({"PIPELINING", "8BITMIME", "SMTPUTF8", "CHUNKING", "DSN", "SIZE"})
 
@@ -33,16 +33,7 @@ def kinds(event: object) -> list[str]:
 
 
 def greeted(advertised: frozenset[str] = OFFERED, lmtp: bool = False) -> ServerConnection:
-    server = ServerConnection(advertised=advertised, lmtp=lmtp)
-    server.send(Reply.build(220, "mx ESMTP"))
-    return server
-
-
-def one_command(server: ServerConnection, line: bytes) -> ClientCommand:
-    server.receive_data(line)
-    event = server.next_event()
-    assert isinstance(event, ClientCommand)
-    return event
+    return greeted_server(advertised, lmtp)
 
 
 def in_data(body_param: str | None = None, lmtp: bool = False) -> ServerConnection:

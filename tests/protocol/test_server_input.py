@@ -16,28 +16,19 @@ from smtpcheck.protocol.server_events import (
     MessageEnd,
 )
 
-from .wire import drain_server
+from .wire import drain_server, greeted_server, one_command
 
 OFFERED = frozenset({"PIPELINING", "8BITMIME", "CHUNKING", "SMTPUTF8"})
 
 
 def greeted(max_message_size: int | None = None) -> ServerConnection:
-    server = ServerConnection(advertised=OFFERED, max_message_size=max_message_size)
-    server.send(Reply.build(220, "mx ESMTP"))
-    return server
-
-
-def command(server: ServerConnection, line: bytes) -> ClientCommand:
-    server.receive_data(line)
-    event = server.next_event()
-    assert isinstance(event, ClientCommand), event
-    return event
+    return greeted_server(OFFERED, max_message_size=max_message_size)
 
 
 def in_transaction(max_message_size: int | None = None) -> ServerConnection:
     server = greeted(max_message_size)
     for line in (b"EHLO c\r\n", b"MAIL FROM:<a@x>\r\n", b"RCPT TO:<b@y>\r\n"):
-        command(server, line)
+        one_command(server, line)
         server.send(Reply.build(250, "ok"))
     return server
 
@@ -76,7 +67,7 @@ def in_transaction(max_message_size: int | None = None) -> ServerConnection:
 def test_command_syntax(
     line: bytes, verb: str, address: str | None, syntax_error: str | None, anomalies: list[str]
 ) -> None:
-    event = command(greeted(), line)
+    event = one_command(greeted(), line)
     assert (event.verb, event.address, event.syntax_error) == (verb, address, syntax_error)
     assert [a.kind for a in event.anomalies] == anomalies
     assert event.raw == line
@@ -86,7 +77,7 @@ def test_a_leading_space_is_not_a_line_too_long() -> None:
     # the root cause of "500 line too long" for " MAIL FROM:...": the verb was the empty
     # word before the space, and an empty verb also meant "over-long line"
     server = greeted()
-    event = command(server, b" NOOP\r\n")
+    event = one_command(server, b" NOOP\r\n")
     assert event.verb == "NOOP" and server.awaiting == (ReplyTo.NOOP,)
     server.receive_data(b"NOOP " + b"x" * 9000 + b"\r\n")
     assert isinstance(server.next_event(), LineTooLong)  # only a long line is one
@@ -94,7 +85,7 @@ def test_a_leading_space_is_not_a_line_too_long() -> None:
 
 def test_an_ehlo_name_cannot_add_a_reply_line() -> None:
     server = greeted()
-    event = command(server, b"EHLO x\r250-FAKE\r\n")
+    event = one_command(server, b"EHLO x\r250-FAKE\r\n")
     assert event.syntax_error is not None
     name = event.argument
     with pytest.raises(LocalProtocolError, match="CR, LF or NUL"):
@@ -125,7 +116,7 @@ def test_a_bdat_chunk_over_the_size_bound_is_never_buffered() -> None:
     assert server.send(Reply.build(552, "5.3.4 too big")) == b"552 5.3.4 too big\r\n"
     # the chunk was consumed to its last octet: the reader is in step
     assert server.state is ServerState.COMMAND
-    assert command(server, b"").verb == "QUIT"
+    assert one_command(server, b"").verb == "QUIT"
 
 
 def test_bdat_chunks_count_together_against_the_bound() -> None:
@@ -140,13 +131,13 @@ def test_bdat_chunks_count_together_against_the_bound() -> None:
     end = server.next_event()  # straight to the end: the chunk was discarded
     assert isinstance(end, MessageEnd) and end.oversized
     server.send(Reply.build(552, "5.3.4 too big"))
-    quit_ = command(server, b"")
+    quit_ = one_command(server, b"")
     assert quit_.verb == "QUIT"
 
 
 def test_data_over_the_size_bound_stops_at_the_bound() -> None:
     server = in_transaction(max_message_size=10)
-    command(server, b"DATA\r\n")
+    one_command(server, b"DATA\r\n")
     server.send(Reply.build(354, "go"))
     server.receive_data(b"0123456789abcdef\r\n" * 100 + b".\r\n")
     events = drain_server(server)
@@ -157,9 +148,9 @@ def test_data_over_the_size_bound_stops_at_the_bound() -> None:
     server.send(Reply.build(552, "5.3.4 too big"))
     # the next message on the connection starts from zero
     for line in (b"MAIL FROM:<a@x>\r\n", b"RCPT TO:<b@y>\r\n"):
-        command(server, line)
+        one_command(server, line)
         server.send(Reply.build(250, "ok"))
-    command(server, b"DATA\r\n")
+    one_command(server, b"DATA\r\n")
     server.send(Reply.build(354, "go"))
     server.receive_data(b"short\r\n.\r\n")
     events = drain_server(server)

@@ -31,6 +31,21 @@ def next_reply(conn: ClientConnection) -> Reply:
     return event
 
 
+def greeted() -> ClientConnection:
+    conn = ClientConnection()
+    conn.receive_data(b"220 mx\r\n")
+    next_reply(conn)
+    return conn
+
+
+def after_ehlo(ehlo_reply: bytes = EHLO_REPLY) -> ClientConnection:
+    conn = greeted()
+    conn.send(commands.ehlo("c"))
+    conn.receive_data(ehlo_reply)
+    next_reply(conn)
+    return conn
+
+
 def reply_to_ehlo_then(conn: ClientConnection, extra: bytes) -> None:
     """The server answers EHLO and, in the same read, says something more."""
     conn.send(commands.ehlo("c"))
@@ -78,9 +93,7 @@ def test_a_reply_that_came_before_the_command_does_not_answer_it(
 
 
 def test_the_dialogue_stays_in_step_after_an_early_reply() -> None:
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
+    conn = greeted()
     reply_to_ehlo_then(conn, b"550 5.7.1 stray\r\n")
     for command in (commands.mail("a@x"), commands.rcpt("b@y")):
         conn.send(command)
@@ -95,12 +108,7 @@ def test_the_dialogue_stays_in_step_after_an_early_reply() -> None:
 
 
 def test_a_reply_when_nothing_is_awaited_is_unsolicited() -> None:
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
-    conn.send(commands.ehlo("c"))
-    conn.receive_data(b"250 mx\r\n")
-    next_reply(conn)
+    conn = after_ehlo(b"250 mx\r\n")
     conn.receive_data(b"250 2.0.0 hello again\r\n")
     stray = next_reply(conn)
     assert stray.unsolicited and stray.command is None
@@ -120,9 +128,7 @@ def test_an_early_421_still_closes() -> None:
 
 def test_a_reply_arriving_after_the_command_answers_it() -> None:
     # the usual case: bytes read after the command was sent, even in pieces
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
+    conn = greeted()
     conn.send(commands.ehlo("c"))
     for piece in (b"250-m", b"x\r\n250 PIPE", b"LINING\r\n"):
         conn.receive_data(piece)
@@ -131,12 +137,7 @@ def test_a_reply_arriving_after_the_command_answers_it() -> None:
 
 def test_a_reply_started_before_its_command_finished_arriving_is_fine_for_the_earlier() -> None:
     # half of MAIL's reply is in when RCPT is pipelined: it answers MAIL, not RCPT
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
-    conn.send(commands.ehlo("c"))
-    conn.receive_data(EHLO_REPLY)
-    next_reply(conn)
+    conn = after_ehlo()
     conn.send(commands.mail("a@x"))
     conn.receive_data(b"250 2.1.")
     assert conn.next_event() is NEED_DATA
@@ -148,12 +149,7 @@ def test_a_reply_started_before_its_command_finished_arriving_is_fine_for_the_ea
 def test_prdr_replies_already_buffered_are_awaited_not_unsolicited() -> None:
     # PRDR: the 353 after the dot, then one reply per recipient and a last one, which
     # the server may send at once: expect_replies() accepts replies not yet returned
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
-    conn.send(commands.ehlo("c"))
-    conn.receive_data(b"250-mx\r\n250 PRDR\r\n")
-    next_reply(conn)
+    conn = after_ehlo(b"250-mx\r\n250 PRDR\r\n")
     for command in (commands.mail("a@x"), commands.rcpt("b@y"), commands.data()):
         conn.send(command)
         conn.receive_data(b"354 go\r\n" if command.verb == "DATA" else b"250 ok\r\n")
@@ -168,9 +164,7 @@ def test_prdr_replies_already_buffered_are_awaited_not_unsolicited() -> None:
 
 def test_bytes_after_the_220_to_starttls_are_reported_not_read() -> None:
     # the STARTTLS injection class: whatever follows the 220 in clear text
-    conn = ClientConnection()
-    conn.receive_data(b"220 mx\r\n")
-    next_reply(conn)
+    conn = greeted()
     reply_to_ehlo_then(conn, b"")
     conn.send(commands.starttls())
     conn.receive_data(b"220 2.0.0 go ahead\r\n250 injected\r\n")

@@ -14,6 +14,7 @@ from smtpcheck.protocol import (
     commands,
 )
 from smtpcheck.protocol.server import ServerConnection, ServerEvent
+from smtpcheck.protocol.server_events import ClientCommand
 
 
 def drain_server(server: ServerConnection) -> list[ServerEvent]:
@@ -26,6 +27,23 @@ def drain_server(server: ServerConnection) -> list[ServerEvent]:
         events.append(event)
         if event is CONNECTION_CLOSED:
             return events
+
+
+def greeted_server(
+    advertised: frozenset[str], lmtp: bool = False, max_message_size: int | None = None
+) -> ServerConnection:
+    """A server that has sent its greeting."""
+    server = ServerConnection(advertised=advertised, lmtp=lmtp, max_message_size=max_message_size)
+    server.send(Reply.build(220, "mx ESMTP"))
+    return server
+
+
+def one_command(server: ServerConnection, line: bytes) -> ClientCommand:
+    """Feed one command line (b"" for one already buffered) and return its event."""
+    server.receive_data(line)
+    event = server.next_event()
+    assert isinstance(event, ClientCommand), event
+    return event
 
 
 def drain_client(client: ClientConnection) -> list[Reply]:
