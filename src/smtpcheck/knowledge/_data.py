@@ -33,6 +33,7 @@ LANGUAGE_FILES: tuple[str, ...] = (
     "messages",
     "dns",
     "posture",
+    "receive",
 )
 
 Table = dict[str, Any]
