@@ -18,7 +18,6 @@ from smtpcheck.checks.tag_list import parse_tag_list
 from smtpcheck.dns.resolver import DEFAULT_TIMEOUT
 from smtpcheck.report.model import Finding
 
-ARC_FIELDS = ("ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results")
 MAX_ARC_SETS = 50  # RFC 8617 §4.2.1: i= goes up to 50
 
 

@@ -140,6 +140,7 @@ def judge_blocklists(answers: Sequence[DnsblAnswer], lang: str) -> list[Finding]
                     "dnsbl-listed",
                     lang,
                     subject=answer.subject,
+                    what=answer.subject,
                     zone=zone.name,
                     operator=zone.operator,
                     code=", ".join(answer.codes),
@@ -154,6 +155,7 @@ def judge_blocklists(answers: Sequence[DnsblAnswer], lang: str) -> list[Finding]
                     "dnsbl-refused",
                     lang,
                     subject=answer.subject,
+                    what=answer.subject,
                     zone=zone.name,
                     code=code,
                     texts={
@@ -168,11 +170,14 @@ def judge_blocklists(answers: Sequence[DnsblAnswer], lang: str) -> list[Finding]
                     "dnsbl-lookup-failed",
                     lang,
                     subject=answer.subject,
+                    what=answer.subject,
                     zone=zone.name,
                     detail=answer.detail,
                 )
             )
     for subject, count in subjects.items():
         if subject not in problems:
-            out.append(receive_finding("dnsbl-clean", lang, subject=subject, count=count))
+            out.append(
+                receive_finding("dnsbl-clean", lang, subject=subject, what=subject, count=count)
+            )
     return out

@@ -46,14 +46,19 @@ def _fact(fact: str, measured: Measured, lang: str) -> tuple[bool | None, str]:
         return spf == "pass", spf_why
     if fact == "dkim_pass":
         return measured.dkim_pass, dkim_why
+    unseen = word("text", "why_unknown_session", lang)
     if fact == "fcrdns":
-        return measured.fcrdns, word("text", "why_no_ptr", lang)
+        return measured.fcrdns, unseen if measured.fcrdns is None else word(
+            "text", "why_no_ptr", lang
+        )
     if fact == "tls":
-        return measured.tls, word("text", "why_no_tls", lang)
+        return measured.tls, unseen if measured.tls is None else word("text", "why_no_tls", lang)
     if fact == "rfc5322":
         why = word("text", "why_format", lang, count=measured.format_problems)
         return measured.format_problems == 0, why
     if fact == "dmarc_record":
+        if measured.dmarc == "temperror":
+            return None, word("text", "why_dmarc", lang, result=measured.dmarc)
         return measured.dmarc not in ("none", "permerror"), word("text", "why_no_dmarc", lang)
     if fact == "dmarc_pass":
         return measured.dmarc == "pass", word("text", "why_dmarc", lang, result=measured.dmarc)
@@ -83,7 +88,6 @@ def check_requirements(measured: Measured, lang: str) -> list[tuple[Requirement,
             code = "requirement-not-checkable"
         elif met is None:
             code = "requirement-unknown"
-            texts["why"] = receive_word("text", "why_unknown_session", lang)
         elif requirement.scope == "bulk" and not measured.is_bulk:
             code = "requirement-missed-if-bulk"
         else:
