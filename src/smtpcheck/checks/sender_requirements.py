@@ -38,12 +38,17 @@ def _fact(fact: str, measured: Measured, lang: str) -> tuple[bool | None, str]:
     spf = measured.spf
     spf_why = word("text", "why_spf", lang, result=spf or word("text", "unknown", lang))
     dkim_why = word("text", "why_dkim", lang, result="pass" if measured.dkim_pass else "none/fail")
+    both = f"{spf_why}, {dkim_why}"
     if fact == "spf_or_dkim":
-        return (spf == "pass" or measured.dkim_pass), f"{spf_why}, {dkim_why}"
+        if spf is None and not measured.dkim_pass:
+            return None, both
+        return (spf == "pass" or measured.dkim_pass), both
     if fact == "spf_and_dkim":
-        return (spf == "pass" and measured.dkim_pass), f"{spf_why}, {dkim_why}"
+        if spf is None and measured.dkim_pass:
+            return None, both
+        return (spf == "pass" and measured.dkim_pass), both
     if fact == "spf_pass":
-        return spf == "pass", spf_why
+        return (None if spf is None else spf == "pass"), spf_why
     if fact == "dkim_pass":
         return measured.dkim_pass, dkim_why
     unseen = word("text", "why_unknown_session", lang)
@@ -92,7 +97,5 @@ def check_requirements(measured: Measured, lang: str) -> list[tuple[Requirement,
             code = "requirement-missed-if-bulk"
         else:
             code = "requirement-missed"
-        out.append(
-            (requirement, receive_finding(code, lang, subject=texts["provider"], texts=texts))
-        )
+        out.append((requirement, receive_finding(code, lang, texts=texts)))
     return out

@@ -48,6 +48,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "mx": ("smtpcheck.cli.mx", "mx", "Show where a domain's mail goes (MX, A, AAAA)."),
     "check": ("smtpcheck.cli.check", "check", "Test every mail server of an address or domain."),
     "sink": ("smtpcheck.cli.sink", "sink", "Run a local capture SMTP server."),
+    "receive": (
+        "smtpcheck.cli.receive",
+        "receive",
+        "Grade the mail a server sends (SPF, DKIM, DMARC...).",
+    ),
     "demo": ("smtpcheck.cli.demo", "demo", "Offline demo against the embedded capture server."),
     "console": (
         "smtpcheck.cli.console",
