@@ -125,7 +125,8 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
 class Dnsmasq:
     """A private dnsmasq on 127.0.0.1:`port`, logging into `dir`; `stop()` is idempotent."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, records: tuple[str, ...] = RECORDS) -> None:
+        self.records = records  # another lab (tests/receive) serves its own zone
         program = find_dnsmasq()
         if program is None:
             raise PeerNotInstalled(INSTALL_HINT)
@@ -160,7 +161,7 @@ class Dnsmasq:
             "--local=/127.in-addr.arpa/",
             # "192.0.2.1." is a name in the TLD "1."; answer NXDOMAIN instead of REFUSED.
             "--local=/1/",
-            *RECORDS,
+            *self.records,
         ]
 
     def start(self, attempts: int = 3) -> None:

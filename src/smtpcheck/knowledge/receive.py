@@ -21,7 +21,9 @@ def _key(code: str) -> str:
     return code.replace("-", "_")
 
 
-def receive_text(code: str, part: str, lang: str = DEFAULT_LANGUAGE, **facts: object) -> str | None:
+def receive_text(
+    code: str, part: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object
+) -> str | None:
     """The `part` ("message" or "fix") of finding `code` in `lang`, filled with `facts`;
     None when the catalogue has no such part (a pass needs no fix)."""
     template = lookup_str(lang, "receive", _key(code), part)
@@ -39,7 +41,9 @@ def receive_codes(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
     )
 
 
-def receive_word(section: str, key: str, lang: str = DEFAULT_LANGUAGE, **facts: object) -> str:
+def receive_word(
+    section: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object
+) -> str:
     """A text of the report's vocabulary (`[section] key`), e.g. a provider's name;
     `key` itself when the catalogue lacks it (a data gap must not stop a report)."""
     template = lookup_str(lang, "receive", section, key)
