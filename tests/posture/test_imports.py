@@ -29,6 +29,14 @@ POSTURE_MODULES = (
     "smtpcheck.dns.query",
     "smtpcheck.dns.dnssec_chain",
     "smtpcheck.net.https_get",
+    # receive (issue 13): its checks, dkimpy and authres stay out of the light commands
+    "dkim",
+    "authres",
+    "smtpcheck.knowledge.receive",
+    "smtpcheck.checks.dkim_signatures",
+    "smtpcheck.checks.message_parse",
+    "smtpcheck.scenarios.receive.analyse",
+    "smtpcheck.cli.receive_runner",
 )
 
 PROBE = """\
@@ -52,7 +60,12 @@ def loaded_by(args: list[str]) -> tuple[str, str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["explain", "550 5.7.26 Unauthenticated email"], ["check", "--help"]],
+    [
+        ["--help"],
+        ["explain", "550 5.7.26 Unauthenticated email"],
+        ["check", "--help"],
+        ["receive", "--help"],
+    ],
 )
 def test_light_commands_import_no_posture_module(args: list[str]) -> None:
     loaded, output = loaded_by(args)

@@ -230,7 +230,7 @@ def judge_signatures(
     out: list[Finding] = []
     for r in outcome.results:
         subject = f"d={r.domain} s={r.selector}"
-        facts = {"domain": r.domain or "?", "selector": r.selector or "?"}
+        d, sel = r.domain or "?", r.selector or "?"
         if r.result == "pass":
             out.append(
                 receive_finding(
@@ -240,19 +240,31 @@ def judge_signatures(
                     algorithm=r.algorithm,
                     bits=r.bits or "?",
                     canon=r.canonicalization,
-                    **facts,
+                    domain=d,
+                    selector=sel,
                 )
             )
         elif r.problem in ("dkim-key-missing", "dkim-key-dns-failed"):
             out.append(
                 receive_finding(
-                    r.problem, lang, subject=subject, name=r.key_name, detail=r.reason, **facts
+                    r.problem,
+                    lang,
+                    subject=subject,
+                    name=r.key_name,
+                    detail=r.reason,
+                    domain=d,
+                    selector=sel,
                 )
             )
         elif r.problem == "dkim-from-not-signed":
             out.append(
                 receive_finding(
-                    r.problem, lang, subject=subject, headers=":".join(r.signed_headers), **facts
+                    r.problem,
+                    lang,
+                    subject=subject,
+                    headers=":".join(r.signed_headers),
+                    domain=d,
+                    selector=sel,
                 )
             )
         elif r.problem == "dkim-malformed":
@@ -260,30 +272,46 @@ def judge_signatures(
         else:
             out.append(
                 receive_finding(
-                    "dkim-fail", lang, subject=subject, why=r.reason, name=r.key_name, **facts
+                    "dkim-fail",
+                    lang,
+                    subject=subject,
+                    why=r.reason,
+                    name=r.key_name,
+                    domain=d,
+                    selector=sel,
                 )
             )
-        out += _details(r, present, lang, subject, facts)
+        out += _details(r, present, lang, subject)
     return out
 
 
-def _details(
-    r: SignatureResult, present: set[str], lang: str, subject: str, facts: dict[str, str]
-) -> list[Finding]:
+def _details(r: SignatureResult, present: set[str], lang: str, subject: str) -> list[Finding]:
+    d, sel = r.domain or "?", r.selector or "?"
     out: list[Finding] = []
     if r.length is not None:
         out.append(
-            receive_finding("dkim-length-limit", lang, subject=subject, length=r.length, **facts)
+            receive_finding(
+                "dkim-length-limit", lang, subject=subject, length=r.length, domain=d, selector=sel
+            )
         )
     if r.algorithm.lower() == "rsa-sha1":
-        out.append(receive_finding("dkim-sha1", lang, subject=subject, **facts))
+        out.append(receive_finding("dkim-sha1", lang, subject=subject, domain=d, selector=sel))
     if r.bits is not None and r.algorithm.startswith("rsa") and r.bits < RECOMMENDED_RSA_BITS:
-        out.append(receive_finding("dkim-key-weak", lang, subject=subject, bits=r.bits, **facts))
+        out.append(
+            receive_finding(
+                "dkim-key-weak", lang, subject=subject, bits=r.bits, domain=d, selector=sel
+            )
+        )
     header_canon = r.canonicalization.split("/")[0].lower()
     if header_canon == "simple":
         out.append(
             receive_finding(
-                "dkim-simple-headers", lang, subject=subject, canon=r.canonicalization, **facts
+                "dkim-simple-headers",
+                lang,
+                subject=subject,
+                canon=r.canonicalization,
+                domain=d,
+                selector=sel,
             )
         )
     if r.signed_headers:
@@ -295,9 +323,14 @@ def _details(
                     lang,
                     subject=subject,
                     headers=", ".join(missing),
-                    **facts,
+                    domain=d,
+                    selector=sel,
                 )
             )
     if r.key_testing:
-        out.append(receive_finding("dkim-testing", lang, subject=subject, name=r.key_name, **facts))
+        out.append(
+            receive_finding(
+                "dkim-testing", lang, subject=subject, name=r.key_name, domain=d, selector=sel
+            )
+        )
     return out

@@ -22,8 +22,8 @@ from smtpcheck.report.model import Finding
 MAX_LINE = 998  # RFC 5322 §2.1.1, without the CRLF
 LARGE_MESSAGE = 10 * 1024 * 1024
 #: fields RFC 5322 §3.6 allows at most once
-SINGLE_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID")
-SINGLE_FIELDS += ("In-Reply-To", "References")
+SINGLE_FIELDS: tuple[str, ...] = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject")
+SINGLE_FIELDS += ("Date", "Message-ID", "In-Reply-To", "References")
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>\Z")
 _PARITY_LOW = 0.3  # text has fewer than 30% of the HTML's words, or more than 1/0.3 times
 #: counted against "the message follows RFC 5322"

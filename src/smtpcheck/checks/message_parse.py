@@ -88,10 +88,10 @@ def split_header_block(raw: bytes) -> tuple[bytes, list[tuple[str, str]]]:
             name, value = fields[-1]
             fields[-1] = (name, value + " " + _decode(line).strip())
         elif b":" in line:
-            name, _, value = line.partition(b":")
-            if not name.strip() or len(fields) == MAX_HEADER_FIELDS:
+            raw_name, _, raw_value = line.partition(b":")
+            if not raw_name.strip() or len(fields) == MAX_HEADER_FIELDS:
                 break
-            fields.append((_decode(name).strip(), _decode(value).strip()))
+            fields.append((_decode(raw_name).strip(), _decode(raw_value).strip()))
         else:
             break
         position = line_end

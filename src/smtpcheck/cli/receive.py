@@ -165,7 +165,7 @@ def list_reports(ctx: click.Context, store_dir: Path | None, output: str) -> Non
 @click.option("-v", "--verbose", is_flag=True)
 @lang_option("Language of the labels (the findings keep the language they were made in).")
 @click.pass_context
-def show(ctx: click.Context, ident: str, **options: Any) -> None:
+def show(ctx: click.Context, /, ident: str, **options: Any) -> None:
     """Show the report of one message: by id, unique id prefix, or position in `list`."""
     params = dict(ctx.obj["params"])
     params.update({k: v for k, v in options.items() if v not in (None, False)})

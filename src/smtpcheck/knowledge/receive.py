@@ -41,9 +41,7 @@ def receive_codes(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
     )
 
 
-def receive_word(
-    section: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object
-) -> str:
+def receive_word(section: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object) -> str:
     """A text of the report's vocabulary (`[section] key`), e.g. a provider's name;
     `key` itself when the catalogue lacks it (a data gap must not stop a report)."""
     template = lookup_str(lang, "receive", section, key)

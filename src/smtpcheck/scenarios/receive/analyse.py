@@ -342,7 +342,7 @@ def _message_step(
     findings += unsubscribe
     ok = any(f.code == "unsubscribe-ok" for f in unsubscribe)
     step = make_step(
-        "message", title("message", lang, size=len(parsed.raw)), findings, size=len(parsed.raw)
+        "message", title("message_part", lang, size=len(parsed.raw)), findings, size=len(parsed.raw)
     )
     return step, problems, ok, why is not None
 
