@@ -16,7 +16,7 @@ from peers.dnsmasq import Dnsmasq
 from peers.postfix_relay import RelayPostfix
 from peers.process import running
 from peers.receive_lab import DkimKey, build_message, dkim_sign
-from receive.conftest import ThreadedListener, listening
+from peers.receive_listener import ThreadedListener, listening
 
 
 @pytest.fixture(scope="module")

@@ -219,7 +219,7 @@ async def _analyse(
         spf=spf_result,
         dkim_pass=bool(dkim_outcome.passing),
         dmarc=dmarc.result,
-        fcrdns=ptr_confirmed(client_facts[0]) if ip and client_facts is not None else None,
+        fcrdns=_fcrdns(client_facts[0] if client_facts is not None else None),
         tls=bool(session.tls) if session.tls_known else None,
         format_problems=measured_format,
         one_click_unsubscribe=unsubscribe_ok,
@@ -234,6 +234,13 @@ async def _analyse(
         bulk=is_bulk,
     )
     _conclude(report, session, sender, lang)
+
+
+def _fcrdns(rdns: RdnsFacts | None) -> bool | None:
+    """Forward-confirmed reverse DNS; None when unknown (no client, or DNS failed)."""
+    if rdns is None or rdns.ptr_status not in ("ok", "nxdomain", "nodata"):
+        return None
+    return ptr_confirmed(rdns)
 
 
 async def _nothing() -> None:
