@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sinkutil import wait_for
 
-from smtpcheck.sink.transcript import Redactor
+from smtpcheck.sink.redact import Redactor, Secrecy, scrub_detail
 
 PASSWORD = "s3cret-Pa55word"
 
@@ -76,4 +76,23 @@ def test_redactor_follows_lines_across_chunks() -> None:
     out = b"".join(redactor.redact(chunk) for chunk in chunks)
     assert out == b"EHLO x\r\nAUTH PLAIN <redacted>\nMAIL FROM:<a@b>\r\n"
     assert Redactor().redact(b"AUTH PLAIN\r\n") == b"AUTH PLAIN\r\n"
-    assert Redactor().redact(b"dXNlcg==\r\n", continuation=True) == b"<redacted>\r\n"
+    assert Redactor().redact(b"dXNlcg==\r\n", Secrecy.ANSWERS) == b"<redacted>\r\n"
+
+
+def test_redactor_hides_answers_pipelined_after_auth() -> None:
+    """An answer sent in the same write as its AUTH command (before any 334), or after
+    a refused AUTH, is secret until the client sends a command again."""
+    pipelined = Redactor().redact(b"AUTH LOGIN\r\ndXNlcg==\r\ncGFzcw==\r\nMAIL FROM:<a@b>\r\n")
+    assert pipelined == b"AUTH LOGIN\r\n<redacted>\r\n<redacted>\r\nMAIL FROM:<a@b>\r\n"
+    early = Redactor().redact(b"cGFzcw==\r\nQUIT\r\n", Secrecy.EARLY)
+    assert early == b"<redacted>\r\nQUIT\r\n"
+
+
+def test_quoted_auth_bytes_are_scrubbed_from_anomaly_details() -> None:
+    detail = "a line longer than 4096 octets: " + repr(b"auth plain AGFsaWNlAHMzY3JldA==")
+    assert scrub_detail(detail) == "a line longer than 4096 octets: b'auth plain <redacted>'"
+    cut = "the client closed: " + repr(b"EHLO x\r\nAUTH LOGIN\r\ndXNlcg==") + "... (90 bytes)"
+    assert (
+        scrub_detail(cut) == "the client closed: b'EHLO x\\r\\nAUTH LOGIN <redacted>'... (90 bytes)"
+    )
+    assert scrub_detail("8-bit bytes in MAIL") == "8-bit bytes in MAIL"

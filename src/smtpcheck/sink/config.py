@@ -40,6 +40,14 @@ class Limits:
     idle_timeout: float = 300.0  # no byte at all from the client for this long -> 421
     command_timeout: float = 60.0  # a started command line must be complete within this
     max_errors: int = 20  # after this many 5xx for bad commands: 421 and close
+    # A message's content (DATA to the final dot, or every BDAT chunk) is timed as a
+    # whole, like Postfix's per-request deadlines: it starts with `data_timeout`
+    # seconds, each byte received earns 1/`min_data_rate` s more (0: no rate), and
+    # it may never take longer than `message_timeout`. Beyond: 421 4.4.2 and close.
+    data_timeout: float = 60.0
+    min_data_rate: float = 500.0  # bytes per second
+    message_timeout: float = 600.0
+    transcript_limit: int = 64 * 1024 * 1024  # bytes of one session's --transcript
 
 
 def default_store_dir() -> Path:
@@ -49,9 +57,12 @@ def default_store_dir() -> Path:
 
 
 def parse_listen(value: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
-    """Parse `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT` into (host, port); port 0: any."""
+    """Parse `HOST:PORT`, `[v6]:PORT`, `HOST`, `:PORT` or a bare `PORT` into (host, port);
+    the host is 127.0.0.1 when none is given; port 0: any free port."""
     from smtpcheck.hostport import HostPortError, split_host_port
 
+    if value.strip().isdigit():  # `--listen 2600`: a port, not a host named "2600"
+        value = ":" + value.strip()
     try:
         host, port = split_host_port(value, default_port, allow_port_zero=True)
     except HostPortError as exc:
@@ -108,8 +119,17 @@ class SinkConfig:
             raise ConfigError("--tls-cert and --tls-key go together")
         if self.writer not in ("thread", "process"):
             raise ConfigError(f"writer must be thread or process, not {self.writer!r}")
-        if self.max_message_size <= 0 or self.limits.max_recipients <= 0:
+        limits = self.limits
+        if self.max_message_size <= 0 or limits.max_recipients <= 0:
             raise ConfigError("size and recipient limits must be positive")
+        timeouts = (
+            limits.idle_timeout,
+            limits.command_timeout,
+            limits.data_timeout,
+            limits.message_timeout,
+        )
+        if min(timeouts) <= 0 or limits.min_data_rate < 0:
+            raise ConfigError("timeouts must be positive and the minimum data rate >= 0")
 
     @property
     def max_message_size(self) -> int:

@@ -119,11 +119,11 @@ def serve_workers(config: SinkConfig, as_json: bool, quiet: bool) -> int:
 
 
 def _serve(config: SinkConfig, as_json: bool, quiet: bool, worker: int = 0) -> int:
-    from smtpcheck.sink import session
+    from smtpcheck.sink import state
     from smtpcheck.sink.server import SinkServer
 
     if config.workers > 1:
-        session.set_worker(worker)
+        state.set_worker(worker)
 
     def show(event: dict[str, Any]) -> None:
         line = json.dumps(event) if as_json else render(event)

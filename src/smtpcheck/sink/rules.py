@@ -68,8 +68,24 @@ class RuleError(ValueError):
 
 
 def parse_reply(text: str) -> tuple[int, list[str]]:
-    """`"550 5.1.1 No such user"` -> (550, ["5.1.1 No such user"]); lines split on "\\n"."""
-    lines = text.replace("\\n", "\n").split("\n")
+    """A reply the user wrote (rules file, `--reply`, `--banner`): `"550 5.1.1 No such
+    user"` -> (550, ["5.1.1 No such user"]); lines split on a newline or on a typed
+    `\\n` (a two-character escape: handy on a command line)."""
+    return split_reply(unescape_reply(text))
+
+
+def unescape_reply(text: str) -> str:
+    """A reply text the user wrote with its typed `\\n` escapes made newlines."""
+    return text.replace("\\n", "\n")
+
+
+def split_reply(text: str) -> tuple[int, list[str]]:
+    """A filled reply text -> (code, lines), split on newlines only.
+
+    Escapes are never interpreted here: a filled template may hold text a client chose
+    (its EHLO name, an address), and `EHLO x\\n250-FAKE` must not add a reply line.
+    """
+    lines = text.split("\n")
     head = lines[0].strip()
     code_text, _, rest = head.partition(" ")
     if len(code_text) != 3 or not code_text.isdigit() or not "200" <= code_text <= "599":
@@ -120,13 +136,22 @@ def _glob(value: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(value.lower(), pattern.lower())
 
 
+#: (client, sender, recipient) triples a greylist remembers; beyond, the oldest go
+GREYLIST_CAPACITY = 100_000
+
+
 @dataclass
 class Greylist:
-    """First attempt per (client IP, sender, recipient) fails; a retry after `delay` passes."""
+    """First attempt per (client IP, sender, recipient) fails; a retry after `delay` passes.
+
+    Clients choose the triples, so the memory of first attempts is bounded
+    (`capacity`): beyond it the oldest are forgotten (their next attempt is a first).
+    """
 
     delay: float = 0.0
     reply: tuple[int, list[str]] | None = None
     first_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    capacity: int = GREYLIST_CAPACITY
 
     def check(self, client_ip: str, sender: str, recipient: str, now: float | None = None) -> bool:
         """True when this attempt must be refused."""
@@ -134,6 +159,8 @@ class Greylist:
         key = (client_ip, sender.lower(), recipient.lower())
         seen = self.first_seen.get(key)
         if seen is None:
+            if len(self.first_seen) >= self.capacity:
+                del self.first_seen[next(iter(self.first_seen))]  # dicts keep insertion order
             self.first_seen[key] = now
             return True
         return now - seen < self.delay
@@ -208,8 +235,8 @@ def rules_from_dict(data: dict[str, Any], origin: str = "rules") -> RuleSet:
         ruleset.greylist = Greylist(delay=float(grey.get("delay", 0)), reply=reply)
     greeting = data.get("greeting", {})
     if "text" in greeting:
-        parse_reply(str(greeting["text"]))
-        ruleset.greeting_text = str(greeting["text"])
+        ruleset.greeting_text = unescape_reply(str(greeting["text"]))
+        parse_reply(ruleset.greeting_text)
     ruleset.greeting_delay = float(greeting.get("delay", 0))
     ruleset.starttls_fail = bool(data.get("starttls", {}).get("fail", False))
     return ruleset

@@ -17,16 +17,15 @@ import asyncio
 import contextlib
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from smtpcheck.sink.auth import Authenticator, load_users
 from smtpcheck.sink.commit import GroupCommitter
 from smtpcheck.sink.config import SinkConfig
+from smtpcheck.sink.interfaces import EventListener, ServedSession
 from smtpcheck.sink.store import Store
 from smtpcheck.sink.writer import ProcessCommitter
-
-EventListener = Callable[[dict[str, Any]], None]
 
 
 class SinkServer:
@@ -41,7 +40,7 @@ class SinkServer:
             load_users(config.users_file) if config.users_file else None
         )
         self.tls_context: ssl.SSLContext | None = None
-        self.sessions: set[Any] = set()
+        self.sessions: set[ServedSession] = set()
         self.port = 0
         self.tls_port: int | None = None
         self.committer: GroupCommitter | ProcessCommitter | None = None
@@ -120,7 +119,13 @@ class SinkServer:
     def _schedule_tick(self) -> None:
         """One timer checks every session's timeouts (not one timer per connection)."""
         limits = self.config.limits
-        tick = max(0.05, min(1.0, min(limits.idle_timeout, limits.command_timeout) / 4))
+        shortest = min(
+            limits.idle_timeout,
+            limits.command_timeout,
+            limits.data_timeout,
+            limits.message_timeout,
+        )
+        tick = max(0.05, min(1.0, shortest / 4))
         assert self.loop is not None
         self._tick = self.loop.call_later(tick, self._check_timeouts)
 

@@ -1,10 +1,19 @@
 """One client connection: asyncio I/O around the sans-IO `ServerConnection`.
 
 `SinkSession` is an `asyncio.Protocol` (no stream objects: this path is hot in the
-benchmark). Bytes go into the protocol core; events come out and are handled by
-`CommandHandlers` (sink/handlers.py). Most replies are written synchronously; a reply
-that must wait (group commit, a rule's delay or tarpit, STARTTLS) sets `busy`, which
-stops event processing, so replies always go out in order.
+benchmark). Bytes go into the protocol core; events come out and are answered by the
+`Dialogue` (sink/dialogue.py), which reaches the connection only through the `Link`
+methods below. Most replies are written synchronously; a reply that must wait (group
+commit, a rule's delay or tarpit, STARTTLS) makes the session `busy`, which stops event
+processing, so replies always go out in order.
+
+Reading stops while the session is busy and while the transport's write buffer is over
+its high-water mark (a client that sends commands and never reads the replies): what
+one client can make the sink hold is bounded by a read and the buffer limits.
+
+Deadlines (one periodic tick of the server checks them all): no byte for
+`idle_timeout`, a command line not completed within `command_timeout`, a message's
+content too slow or too long (`data_timeout`, `min_data_rate`, `message_timeout`).
 
 Never does a client make this raise out of the loop: anything unexpected is logged as
 an `error` event, answered with 421 when possible, and the connection closed.
@@ -14,141 +23,134 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import ssl
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from smtpcheck.protocol.errors import ProtocolError
 from smtpcheck.protocol.events import CONNECTION_CLOSED, NEED_DATA, Anomaly, Reply
 from smtpcheck.protocol.server import ServerConnection
-from smtpcheck.sink.handlers import CommandHandlers
-from smtpcheck.sink.rules import parse_reply
+from smtpcheck.protocol.states import ServerState
+from smtpcheck.sink.dialogue import Dialogue, advertised_keywords
+from smtpcheck.sink.interfaces import SinkHost
+from smtpcheck.sink.redact import SECRET_DETAIL, Secrecy, scrub_detail
+from smtpcheck.sink.responder import Responder
+from smtpcheck.sink.rules import Rule
+from smtpcheck.sink.state import SessionState
 from smtpcheck.sink.store import SessionRecord
+from smtpcheck.sink.transcript import Transcript
 
-if TYPE_CHECKING:
-    from smtpcheck.sink.server import SinkServer
-
-_counter = itertools.count()
-_REPLY_CACHE: dict[str, Reply] = {}
-
-
-_worker_suffix = ""
+#: the transport's write buffer above which the session stops reading (low: a quarter)
+WRITE_HIGH_WATER = 64 * 1024
+#: replies gathered in one pump before they are written (then flow control may pause)
+_GATHER_LIMIT = 256
+_IN_CONTENT = (ServerState.DATA, ServerState.BDAT)
 
 
-def set_worker(number: int) -> None:
-    """In a `--workers` process: ids end with the worker's number (unique across them)."""
-    global _worker_suffix
-    _worker_suffix = f"{number:02X}"
-
-
-def new_id() -> str:
-    """A short id, sortable by time: milliseconds and a counter, in hex (like Postfix)."""
-    return f"{int(time.time() * 1000):011X}{next(_counter) % 4096:03X}{_worker_suffix}"
-
-
-class SinkSession(CommandHandlers, asyncio.Protocol):
+class SinkSession(asyncio.Protocol):
     """Drives one connection from greeting to close."""
 
-    new_id = staticmethod(new_id)
-
-    def __init__(self, server: SinkServer, implicit_tls: bool) -> None:
-        self.server = server
-        self.config = server.config
-        self.persona = server.config.persona
-        self.rules = server.config.rules
+    def __init__(self, host: SinkHost, implicit_tls: bool) -> None:
+        self.host = host
+        self.config = config = host.config
         self.implicit_tls = implicit_tls
-        self.id = new_id()
-        self.loop = server.loop or asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
+        persona = config.persona
         self.conn = ServerConnection(
-            advertised=self.advertised_keywords(),
-            lmtp=self.config.lmtp,
-            max_line_length=self.config.limits.max_line_length,
-            max_message_size=self.config.max_message_size,
+            advertised=advertised_keywords(persona.name, persona.keywords),
+            lmtp=config.lmtp,
+            max_line_length=config.limits.max_line_length,
+            max_message_size=config.max_message_size,
         )
-        self.client_ip, self.client = "", ""
-        self.helo = ""
-        self.tls: dict[str, Any] | None = None
-        self.auth: dict[str, Any] | None = None
-        self.anomalies: list[dict[str, str]] = []
-        self.messages = 0
-        self.errors = 0
-        self.started = time.time()
+        self.state = SessionState()
+        self.say = Responder(self.state, self, self.conn, config)
+        self.dialogue = Dialogue(self.state, self, self.conn, host, self.say)
         self.busy = True  # until the greeting is out
-        self.closed = False
-        self.paused = False
-        self.tls_switching = False  # inside loop.start_tls: no transport to pause (handle_tls)
+        self._closed = False
+        self.paused = False  # reading paused (busy, or the client does not read)
+        self.write_blocked = False  # the transport's buffer is over its high-water mark
+        self.tls_switching = False  # inside loop.start_tls: no transport to pause
         self.task: asyncio.Task[None] | None = None
         self.out: list[bytes] | None = None  # replies gathered while pumping
         self.last_activity = self.loop.time()
         self.partial_since: float | None = None
-        self.transcript: Any = None
-        self.reset_transaction()
+        self.transcript: Transcript | None = None
+        self.conn_anomalies_noted = 0
 
     # -- connection lifecycle ------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+        self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        state, config = self.state, self.config
         peer = transport.get_extra_info("peername") or ("?", 0)
-        self.client_ip = str(peer[0])
-        self.client = f"[{peer[0]}]:{peer[1]}" if ":" in str(peer[0]) else f"{peer[0]}:{peer[1]}"
+        state.client_ip = str(peer[0])
+        state.client = f"[{peer[0]}]:{peer[1]}" if ":" in str(peer[0]) else f"{peer[0]}:{peer[1]}"
         if self.implicit_tls:
-            self.tls = self.tls_facts(transport)
-        self.server.sessions.add(self)
-        if self.config.transcript_dir is not None:
-            from smtpcheck.sink.transcript import Transcript
-
-            path = self.config.transcript_dir / f"{self.id}.jsonl"
-            self.transcript = Transcript(path, self.started, self.config.show_secrets)
-        if self.server.on_event is not None:
-            self.server.emit({"event": "connect", "session": self.id, "client": self.client})
-        if len(self.server.sessions) > self.config.limits.max_connections:
-            self.say("too_many_connections")
+            state.tls = tls_facts(transport)
+        self.host.sessions.add(self)
+        if config.transcript_dir is not None:
+            path = config.transcript_dir / f"{state.id}.jsonl"
+            self.transcript = Transcript(
+                path, state.started, config.show_secrets, config.limits.transcript_limit
+            )
+        if self.host.on_event is not None:
+            self.emit({"event": "connect"})
+        if len(self.host.sessions) > config.limits.max_connections:
+            self.say.say("too_many_connections")
             self.close()
             return
-        delay = self.rules.greeting_delay
+        delay = config.rules.greeting_delay
         if delay > 0:
             self.loop.call_later(delay, self.greet)
         else:
             self.greet()
 
     def greet(self) -> None:
-        if self.closed:
+        if self._closed:
             return
-        text = self.rules.greeting_text or self.persona.reply("banner", self.fields())
+        rules = self.config.rules
+        text = rules.greeting_text or self.say.text("banner")
         text = text.replace("{hostname}", self.config.hostname)
-        rule = self.rules.find("CONNECT", [self.client_ip]) if self.rules.rules else None
+        rule = rules.find("CONNECT", [self.state.client_ip]) if rules.rules else None
         if rule is not None:
             self.run_async(self._greet_by_rule(rule, text))
             return
-        if self.send_text(text) >= 400:
+        if self.say.send_text(text) >= 400:
             self.close()
             return
         self.busy = False
         self.pump()
 
-    async def _greet_by_rule(self, rule: Any, text: str) -> None:
+    async def _greet_by_rule(self, rule: Rule, text: str) -> None:
         """A CONNECT rule: its reply, delay, disconnect or tarpit instead of the banner."""
-        code = await self.apply_rule(rule, text, None)
+        code = await self.say.apply_rule(rule, text, None)
         if code is None or code >= 400:
             self.close()
 
     def data_received(self, data: bytes) -> None:
+        conn = self.conn
         if self.transcript is not None:
             self.record("C", data)
         self.last_activity = now = self.loop.time()
-        if data.endswith(b"\n") or self.conn_in_data():
+        if conn.state in _IN_CONTENT:
+            self.partial_since = None
+            transaction = self.state.transaction
+            if transaction.content_started is None:
+                transaction.content_started = now
+            transaction.content_received += len(data)
+        elif data.endswith(b"\n"):
             self.partial_since = None
         elif self.partial_since is None:
             self.partial_since = now
         try:
-            self.conn.receive_data(data)
+            conn.receive_data(data)
         except ProtocolError as exc:
             self.fail_protocol(exc)
             return
-        if self.busy and not self.paused and not self.tls_switching and self.transport is not None:
-            self.paused = True  # bounded buffering while a slow reply is prepared
-            self.transport.pause_reading()
+        if (self.busy or self.write_blocked) and not self.paused and not self.tls_switching:
+            self._pause()
         self.pump()
 
     def eof_received(self) -> bool | None:
@@ -160,63 +162,67 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()
-        self.closed = True
-        if self.in_transaction():
+        self._closed = True
+        state = self.state
+        if state.in_transaction():
             self.note(Anomaly("incomplete-transaction", "client disconnected mid-transaction"))
-        for anomaly in self.conn.anomalies:
-            if anomaly.kind != "buffered-after-starttls":  # noted when it happened
-                self.note(anomaly)
-        self.server.sessions.discard(self)
+        self.note_conn_anomalies()
+        self.host.sessions.discard(self)
         transcript = None
         if self.transcript is not None:
             transcript = self.transcript.name
             self.transcript.close()
+        anomalies = state.anomalies.as_list()
         record = SessionRecord(
-            self.id,
-            self.started,
+            state.id,
+            state.started,
             time.time(),
-            self.client,
-            self.helo,
-            self.tls,
-            self.auth,
-            self.messages,
-            self.anomalies,
+            state.client,
+            state.helo,
+            state.tls,
+            state.auth,
+            state.messages,
+            anomalies,
             transcript,
         )
-        if self.server.committer is not None:
-            self.server.committer.record_session(record)
-        if self.server.on_event is not None:
-            self.server.emit(
+        if self.host.committer is not None:
+            self.host.committer.record_session(record)
+        if self.host.on_event is not None:
+            self.emit(
                 {
                     "event": "close",
-                    "session": self.id,
-                    "client": self.client,
-                    "messages": self.messages,
-                    "duration": time.time() - self.started,
-                    "tls": self.tls,
-                    "auth": self.auth,
-                    "anomalies": self.anomalies,
+                    "messages": state.messages,
+                    "duration": time.time() - state.started,
+                    "tls": state.tls,
+                    "auth": state.auth,
+                    "anomalies": anomalies,
+                    "anomaly_counts": dict(state.anomalies.counts),
                 }
             )
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         """Close after what was written is flushed."""
         self.flush()
-        self.closed = True
+        self._closed = True
         if self.transport is not None:
             self.transport.close()
 
     def shutdown(self) -> None:
         """The server is stopping: 421 and close."""
-        if not self.closed:
+        if not self._closed:
             if not self.tls_switching:  # no clear-text 421 inside a TLS handshake
                 with contextlib.suppress(Exception):
-                    self.say("shutdown")
+                    self.say.say("shutdown")
             self.close()
 
     # -- the event loop of the session ----------------------------------------------
     def pump(self) -> None:
-        """Handle events until the core needs data or a reply must wait.
+        """Handle events until the core needs data, a reply must wait, or the client
+        does not read its replies.
 
         Replies made meanwhile are gathered and written at once (one send for a
         pipelined group); `close` and `flush` write them out earlier when needed.
@@ -224,9 +230,9 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         if self.out is not None:  # re-entered (a reply callback while pumping)
             return
         self.out = []
-        conn, handle = self.conn, self.handle
+        conn, handle = self.conn, self.dialogue.handle
         try:
-            while not self.busy and not self.closed:
+            while not self.busy and not self._closed and not self.write_blocked:
                 try:
                     event = conn.next_event()
                 except ProtocolError as exc:
@@ -235,6 +241,7 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
                 if event is NEED_DATA:
                     break
                 if event is CONNECTION_CLOSED:
+                    self.note_conn_anomalies()
                     self.close()
                     break
                 try:
@@ -247,9 +254,8 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
         finally:
             self.flush()
             self.out = None
-        if not self.busy and self.paused and self.transport is not None and not self.closed:
-            self.paused = False
-            self.transport.resume_reading()
+        if self.paused and not self.busy and not self.write_blocked and not self._closed:
+            self._resume()
 
     def flush(self) -> None:
         """Write the replies gathered by `pump`."""
@@ -261,6 +267,28 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             if transport is not None and not transport.is_closing():
                 transport.write(data)
 
+    def _pause(self) -> None:
+        if self.transport is not None and not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.transport is not None and self.paused:
+            self.paused = False
+            self.transport.resume_reading()
+
+    # -- flow control (asyncio calls these around the write buffer's water marks) ----
+    def pause_writing(self) -> None:
+        self.write_blocked = True
+        if not self.tls_switching:
+            self._pause()
+
+    def resume_writing(self) -> None:
+        self.write_blocked = False
+        if not self.busy and not self._closed:
+            self.pump()  # events the core still holds, then reading again
+
+    # -- Link: what the dialogue may ask ---------------------------------------------
     def run_async(self, coro: Coroutine[Any, Any, object]) -> None:
         self.busy = True
         self.task = self.loop.create_task(self._finish_async(coro))
@@ -275,98 +303,183 @@ class SinkSession(CommandHandlers, asyncio.Protocol):
             return
         self.busy = False
         self.last_activity = self.loop.time()
-        if not self.closed:
+        if not self._closed:
             self.pump()
 
-    # -- writing -------------------------------------------------------------------
-    def send_reply(self, code: int, lines: list[str]) -> bytes:
-        """Format through the core (which tracks state) and write; returns the bytes."""
-        return self.send_event(Reply.build(code, *lines))
+    def hold(self) -> None:
+        self.busy = True
 
-    def send_event(self, reply: Reply) -> bytes:
+    def release(self) -> None:
+        if self.task is not None and not self.task.done():
+            return  # a coroutine started meanwhile: it releases when done
+        self.busy = False
+        self.last_activity = self.loop.time()
+        if not self._closed:
+            self.pump()
+
+    def send_event(self, reply: Reply) -> None:
+        """Format through the core (which tracks state) and write."""
         wire: bytes = self.conn.send(reply)
-        if self.out is not None:
-            self.out.append(wire)
+        out = self.out
+        if out is not None:
+            out.append(wire)
+            if len(out) >= _GATHER_LIMIT:
+                self.flush()  # the transport's flow control sees it now
         elif self.transport is not None and not self.transport.is_closing():
             self.transport.write(wire)
         if self.transcript is not None:
             self.record("S", wire)
-        return wire
 
-    def send_text(self, text: str, cache: bool = True) -> int:
-        """Send a `"CODE text\\nline2"` reply; returns the code.
-
-        Parsed replies are cached per text: most replies repeat (hot in the benchmark);
-        `cache=False` for a text made once (it carries a message id).
-        """
-        reply = _REPLY_CACHE.get(text)
-        if reply is None:
-            code, lines = parse_reply(text)
-            reply = Reply.build(code, *lines)
-            if cache:
-                if len(_REPLY_CACHE) > 4096:
-                    _REPLY_CACHE.clear()
-                _REPLY_CACHE[text] = reply
-        self.send_event(reply)
-        return reply.code
-
-    def send_single_line(self, text: str) -> None:
-        """Send a one-line `"CODE text"` made once (the final 250 with its id): no parsing
-        through the cache; anything unusual goes the validating way (`send_text`)."""
-        code = text[:3]
-        if text[3:4] != " " or not code.isdigit() or not text.isprintable():
-            self.send_text(text, False)
-            return
-        self.send_event(Reply(int(code), (text[4:],), None, f"{text}\r\n".encode()))
-
-    def say(self, key: str, **extra: Any) -> int:
-        """Send the persona's reply `key`."""
-        return self.send_text(self.persona.reply(key, self.fields(**extra)))
+    def write_raw(self, data: bytes) -> bool:
+        if self._closed or self.transport is None:
+            return False
+        self.flush()
+        self.transport.write(data)
+        if self.transcript is not None:
+            self.record("S", data)
+        return True
 
     def record(self, direction: str, data: bytes) -> None:
         if self.transcript is not None:
-            secret = direction == "C" and self.auth_secret_pending
-            under_tls = self.tls is not None or self.tls_switching
-            self.transcript.record(direction, data, under_tls, secret)
+            state = self.state
+            secrecy = Secrecy.NONE
+            if direction == "C" and state.auth_secret:
+                secrecy = Secrecy.ANSWERS if state.auth_exchange else Secrecy.EARLY
+            under_tls = state.tls is not None or self.tls_switching
+            self.transcript.record(direction, data, under_tls, secrecy)
+
+    @property
+    def listening(self) -> bool:
+        return self.host.on_event is not None
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.host.emit({**event, "session": self.state.id, "client": self.state.client})
+
+    def note(self, anomaly: Anomaly, secret: bool = False) -> None:
+        """Count an anomaly for the session and the transaction; the first few of each
+        kind are kept (and shown live), the rest only counted (sink/state.py)."""
+        kind = str(anomaly.kind)
+        detail = SECRET_DETAIL if secret else scrub_detail(anomaly.detail)
+        kept = self.state.anomalies.add(kind, detail)
+        self.state.transaction.anomalies.add(kind, detail)
+        if kept is not None and self.host.on_event is not None:
+            self.emit({"event": "anomaly", **kept})
+
+    def note_conn_anomalies(self) -> None:
+        """The core's connection-level anomalies not noted yet (bytes sent after STARTTLS,
+        a line cut by the close)."""
+        found = self.conn.anomalies
+        for anomaly in found[self.conn_anomalies_noted :]:
+            self.note(anomaly, self.state.auth_secret)
+        self.conn_anomalies_noted = len(found)
+
+    def hold_input(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_input(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    async def upgrade_to_tls(self) -> dict[str, Any] | None:
+        """The server side of STARTTLS on this connection; see the note below."""
+        # The switch of transports has a window: asyncio's SSLProtocol finishes the
+        # handshake on the client's Finished and hands the application data that came
+        # with it (a client sends EHLO at once) to `data_received` in the same
+        # callback, before `loop.start_tls` has returned the new transport (uvloop
+        # hands it over a tick later). In that window `self.transport` is still the
+        # clear-text transport, which now feeds the TLS layer: pausing it there would
+        # stop the connection for good, since only the new transport is resumed. So
+        # `tls_switching` is set for the window: no pause (the data is bounded by one
+        # read, processed as soon as `start_tls` returns), and the new transport starts
+        # unpaused, as `loop.start_tls` leaves the old one reading.
+        transport, context = self.transport, self.host.tls_context
+        assert transport is not None and context is not None
+        self.note_conn_anomalies()
+        self.tls_switching = True
+        try:
+            new_transport = await self.loop.start_tls(
+                transport,
+                self,
+                context,
+                server_side=True,
+                ssl_handshake_timeout=self.config.limits.command_timeout,
+            )
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
+            self.note(Anomaly("tls-handshake-failed", str(exc)[:200]))
+            self.close()
+            return None
+        finally:
+            self.tls_switching = False
+        if new_transport is None:
+            self.close()
+            return None
+        self.transport = new_transport
+        self.paused = self.write_blocked = False  # a new transport, reading, nothing queued
+        if self._closed:  # the server shut down during the handshake
+            new_transport.close()
+            return None
+        return tls_facts(new_transport)
 
     # -- failures ------------------------------------------------------------------
     def fail_protocol(self, exc: ProtocolError) -> None:
         self.note(Anomaly("protocol-error", exc.message))
         with contextlib.suppress(Exception):
-            self.send_reply(421, [f"4.5.0 {self.config.hostname} Error: {exc.message}"[:400]])
+            self.say.send_reply(421, [f"4.5.0 {self.config.hostname} Error: {exc.message}"[:400]])
         self.close()
 
     def fail_internal(self, exc: BaseException) -> None:
-        self.server.emit(
+        self.host.emit(
             {
                 "event": "error",
-                "session": self.id,
-                "client": self.client,
-                "detail": f"{type(exc).__name__}: {exc}",
+                "session": self.state.id,
+                "client": self.state.client,
+                "detail": scrub_detail(f"{type(exc).__name__}: {exc}"),
             }
         )
         with contextlib.suppress(Exception):
-            self.send_reply(421, ["4.3.0 Internal error, closing connection"])
+            self.say.send_reply(421, ["4.3.0 Internal error, closing connection"])
         self.close()
 
-    def note(self, anomaly: Anomaly) -> None:
-        item = {"kind": str(anomaly.kind), "detail": anomaly.detail}
-        self.anomalies.append(item)
-        self.tx_anomalies.append(item)
-        self.server.emit({"event": "anomaly", "session": self.id, "client": self.client, **item})
-
-    # -- timeouts ------------------------------------------------------------------
+    # -- deadlines -----------------------------------------------------------------
     def check_timeouts(self, now: float) -> None:
         """Called by the server's periodic tick (one timer for all sessions)."""
-        if self.closed or self.busy:
+        if self._closed or self.busy:
             return
         limits = self.config.limits
-        idle = now - self.last_activity > limits.idle_timeout
-        slow = self.partial_since is not None and (
-            now - self.partial_since > limits.command_timeout
-        )
-        if idle or slow:
-            self.note(Anomaly("timeout", "idle" if idle else "command not completed"))
+        reason = None
+        if now - self.last_activity > limits.idle_timeout:
+            reason = "idle"
+        elif self.partial_since is not None and now - self.partial_since > limits.command_timeout:
+            reason = "command not completed"
+        else:
+            reason = self.message_too_slow(now)
+        if reason is not None:
+            self.note(Anomaly("timeout", reason))
             with contextlib.suppress(Exception):
-                self.say("timeout")
+                self.say.say("timeout")
             self.close()
+
+    def message_too_slow(self, now: float) -> str | None:
+        """Why the message being received is over its deadline (None: it is not)."""
+        transaction = self.state.transaction
+        started = transaction.content_started
+        if started is None:
+            return None
+        limits = self.config.limits
+        elapsed = now - started
+        received = transaction.content_received
+        if elapsed > limits.message_timeout:
+            return f"message not complete after {limits.message_timeout:g} s ({received} bytes)"
+        rate = limits.min_data_rate
+        if rate > 0 and elapsed > limits.data_timeout + received / rate:
+            return f"message content too slow: {received} bytes in {elapsed:.1f} s"
+        return None
+
+
+def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
+    ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    cipher = ssl_object.cipher()
+    return {"version": ssl_object.version(), "cipher": cipher[0] if cipher else None}
