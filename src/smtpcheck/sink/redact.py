@@ -30,6 +30,7 @@ _AUTH_LINE = re.compile(rb"[ \t]*AUTH(?:[ \t]|\r?\n|\Z)", re.IGNORECASE)
 #: an AUTH command and its mechanism, inside quoted bytes
 _AUTH_QUOTED = re.compile(rb"(?:^|\n)[ \t]*AUTH(?:[ \t]+[^ \t\r\n]*)?", re.IGNORECASE)
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")
+_MAYBE_AUTH = re.compile(rb"AUTH", re.IGNORECASE)
 _HEAD_LIMIT = 256  # enough for "AUTH <mechanism> "; longer heads cannot start a secret
 #: verbs that end the secrecy after a refused AUTH: the client is sending commands again
 COMMAND_VERBS = frozenset(
@@ -56,6 +57,18 @@ class Redactor:
 
     def redact(self, data: bytes, secrecy: Secrecy = Secrecy.NONE) -> bytes:
         """The chunk with secrets replaced, given what the session expects now."""
+        if (
+            secrecy is Secrecy.NONE
+            and not self._in_secret
+            and _MAYBE_AUTH.search(data) is None
+            and not _may_become_auth(self._head)
+        ):  # nothing secret can be in it (a message's content, a flood): no line split
+            end = data.rfind(b"\n")
+            if end < 0:
+                self._head = (self._head + data)[:_HEAD_LIMIT]
+            else:
+                self._head = data[end + 1 : end + 1 + _HEAD_LIMIT]
+            return data
         out: list[bytes] = []
         mode = secrecy
         for segment in _LINES.findall(data):
@@ -91,6 +104,12 @@ def _ending(segment: bytes) -> bytes:
     if segment.endswith(b"\r\n"):
         return b"\r\n"
     return b"\n" if segment.endswith(b"\n") else b""
+
+
+def _may_become_auth(head: bytes) -> bool:
+    """Whether a line that starts with `head` may still turn out to be an AUTH line."""
+    start = head.lstrip(b" \t")[:4].upper()
+    return bool(head) and b"AUTH".startswith(start)
 
 
 def _is_command(content: bytes) -> bool:

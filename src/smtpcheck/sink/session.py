@@ -263,9 +263,14 @@ class SinkSession(asyncio.Protocol):
         if out:
             data = out[0] if len(out) == 1 else b"".join(out)
             out.clear()
-            transport = self.transport
-            if transport is not None and not transport.is_closing():
-                transport.write(data)
+            self.write(data)
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+            if self.transcript is not None:
+                self.record("S", data)
 
     def _pause(self) -> None:
         if self.transport is not None and not self.paused:
@@ -325,18 +330,14 @@ class SinkSession(asyncio.Protocol):
             out.append(wire)
             if len(out) >= _GATHER_LIMIT:
                 self.flush()  # the transport's flow control sees it now
-        elif self.transport is not None and not self.transport.is_closing():
-            self.transport.write(wire)
-        if self.transcript is not None:
-            self.record("S", wire)
+        else:
+            self.write(wire)
 
     def write_raw(self, data: bytes) -> bool:
         if self._closed or self.transport is None:
             return False
         self.flush()
-        self.transport.write(data)
-        if self.transcript is not None:
-            self.record("S", data)
+        self.write(data)
         return True
 
     def record(self, direction: str, data: bytes) -> None:
