@@ -51,14 +51,14 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
     "--listen",
     default="127.0.0.1:2525",
     show_default=True,
-    help="HOST:PORT to listen on (loopback unless --allow-public).",
+    help="HOST:PORT (or a bare PORT, on 127.0.0.1) to listen on; loopback unless --allow-public.",
 )
 @click.option("--allow-public", is_flag=True, help="Allow a non-loopback listen address.")
 @click.option(
     "--tls-listen",
     default=None,
     metavar="HOST:PORT",
-    help="Also listen with implicit TLS (SMTPS) on this address.",
+    help="Also listen with implicit TLS (SMTPS) on this address (or a bare PORT).",
 )
 @click.option("--hostname", default=None, help="Name in the banner, EHLO reply and certificate.")
 @STORE_OPTION
@@ -80,8 +80,50 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
 @click.option("--max-recipients", type=int, default=100, show_default=True)
 @click.option("--max-connections", type=int, default=100, show_default=True)
 @click.option("--max-line-length", type=int, default=4096, show_default=True)
-@click.option("--idle-timeout", type=float, default=300.0, show_default=True)
-@click.option("--command-timeout", type=float, default=60.0, show_default=True)
+@click.option(
+    "--idle-timeout",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds without a byte from the client before 421 and close.",
+)
+@click.option(
+    "--command-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds within which a started command line must be complete.",
+)
+@click.option(
+    "--data-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds a message's content starts with; each byte earns more (--min-data-rate).",
+)
+@click.option(
+    "--min-data-rate",
+    type=float,
+    default=500.0,
+    show_default=True,
+    metavar="BYTES_PER_S",
+    help="Slowest content rate accepted (each byte earns 1/RATE s more); 0: no minimum.",
+)
+@click.option(
+    "--message-timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Seconds one message's content (DATA or all its BDAT chunks) may take at most.",
+)
+@click.option(
+    "--transcript-limit",
+    type=click.IntRange(min=0),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    metavar="BYTES",
+    help="Most bytes kept in one session's --transcript file.",
+)
 @click.option(
     "--persona",
     default="smtpcheck",
@@ -187,6 +229,10 @@ def build_config(options: dict[str, Any]) -> SinkConfig:
         max_line_length=options["max_line_length"],
         idle_timeout=options["idle_timeout"],
         command_timeout=options["command_timeout"],
+        data_timeout=options["data_timeout"],
+        min_data_rate=options["min_data_rate"],
+        message_timeout=options["message_timeout"],
+        transcript_limit=options["transcript_limit"],
     )
     rules = load_rules(options["rules_file"]) if options["rules_file"] else RuleSet()
     flags = RuleSet()

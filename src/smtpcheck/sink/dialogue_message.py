@@ -8,6 +8,8 @@ counted, not kept.
 
 from __future__ import annotations
 
+import time
+
 from smtpcheck.protocol.events import ReplyTo
 from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.protocol.states import ServerState
@@ -51,6 +53,9 @@ class MessageDialogue:
 
     def content(self, data: bytes) -> None:
         transaction = self.state.transaction
+        if transaction.content_started is None:  # the message's deadlines start
+            transaction.content_started = time.monotonic()
+        transaction.content_received += len(data)
         if not transaction.too_big:
             transaction.size += len(data)
             if transaction.size > self.config.max_message_size:

@@ -134,13 +134,7 @@ class SinkSession(asyncio.Protocol):
         if self.transcript is not None:
             self.record("C", data)
         self.last_activity = now = self.loop.time()
-        if conn.state in _IN_CONTENT:
-            self.partial_since = None
-            transaction = self.state.transaction
-            if transaction.content_started is None:
-                transaction.content_started = now
-            transaction.content_received += len(data)
-        elif data.endswith(b"\n"):
+        if data.endswith(b"\n") or conn.state in _IN_CONTENT:
             self.partial_since = None
         elif self.partial_since is None:
             self.partial_since = now
@@ -454,21 +448,21 @@ class SinkSession(asyncio.Protocol):
         elif self.partial_since is not None and now - self.partial_since > limits.command_timeout:
             reason = "command not completed"
         else:
-            reason = self.message_too_slow(now)
+            reason = self.message_too_slow()
         if reason is not None:
             self.note(Anomaly("timeout", reason))
             with contextlib.suppress(Exception):
                 self.say.say("timeout")
             self.close()
 
-    def message_too_slow(self, now: float) -> str | None:
+    def message_too_slow(self) -> str | None:
         """Why the message being received is over its deadline (None: it is not)."""
         transaction = self.state.transaction
         started = transaction.content_started
         if started is None:
             return None
         limits = self.config.limits
-        elapsed = now - started
+        elapsed = time.monotonic() - started
         received = transaction.content_received
         if elapsed > limits.message_timeout:
             return f"message not complete after {limits.message_timeout:g} s ({received} bytes)"

@@ -92,8 +92,8 @@ class Transaction:
     size: int = 0
     too_big: bool = False  # over the size limit: content is counted, no longer kept
     anomalies: AnomalyLog = field(default_factory=AnomalyLog)
-    content_started: float | None = None  # loop time of the first content read
-    content_received: int = 0  # bytes read while receiving content (for the min rate)
+    content_started: float | None = None  # time.monotonic() of the first content
+    content_received: int = 0  # content bytes so far, kept or not (for the min rate)
 
 
 @dataclass(slots=True)
