@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from smtpcheck.report.visible import visible, visible_bytes
 from smtpcheck.sink.config import ConfigError, Limits, SinkConfig, default_store_dir, parse_listen
 
 STORE_OPTION = click.option(
@@ -300,8 +301,8 @@ def list_messages(
         flags = " !" if m["anomalies"] else ""
         click.echo(
             f"{m['id']}  {_time(m['received_at'])}  {m['size']:>8}  "
-            f"{m['mail_from'] or '<>'} -> {', '.join(m['recipients'])}  "
-            f"{m['subject'] or ''}{flags}"
+            f"{visible(m['mail_from'] or '<>')} -> {visible(', '.join(m['recipients']))}  "
+            f"{visible(m['subject'] or '')}{flags}"
         )
 
 
@@ -351,13 +352,14 @@ def show(
                 "subject",
                 "path",
             ):
-                click.echo(f"{key + ':':<12} {message[key]}")
+                click.echo(f"{key + ':':<12} {visible(_shown(message[key]))}")
             click.echo(f"{'received:':<12} {_time(message['received_at'])}")
             for anomaly in message["anomalies"]:
-                click.echo(f"{'anomaly:':<12} {anomaly['kind']}: {anomaly['detail']}")
+                click.echo(f"{'anomaly:':<12} {anomaly['kind']}: {visible(anomaly['detail'])}")
             click.echo("")
-            text = store.raw(message, with_trace=False).decode("utf-8", "replace")
-            click.echo(text.replace("\r\n", "\n"), nl=False)
+            data = store.raw(message, with_trace=False).replace(b"\r\n", b"\n")
+            lines = data.split(b"\n")  # each line made visible; the lines stay lines
+            click.echo("\n".join(visible_bytes(line) for line in lines), nl=False)
     except OSError as exc:
         _fail(f"cannot read message {message['id']}: {exc}", 1)
 
@@ -377,8 +379,8 @@ def sessions(ctx: click.Context, store_dir: Path | None, as_json: bool) -> None:
         kinds = ", ".join(sorted({a["kind"] for a in s["anomalies"]})) or "no anomalies"
         tls = s["tls"]["version"] if s["tls"] else "plain"
         click.echo(
-            f"{s['id']}  {_time(s['started_at'])}  {s['client']}  {s['helo'] or '-'}  "
-            f"{tls}  {s['messages']} msg  {kinds}"
+            f"{s['id']}  {_time(s['started_at'])}  {visible(s['client'] or '')}  "
+            f"{visible(s['helo'] or '-')}  {tls}  {s['messages']} msg  {visible(kinds)}"
         )
 
 
@@ -409,6 +411,15 @@ def _summary(m: dict[str, Any]) -> dict[str, Any]:
         "anomalies",
     )
     return {k: m[k] for k in keys}
+
+
+def _shown(value: Any) -> str:
+    """A field of `show`: lists joined, AUTH and TLS facts as `key=value`."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{key}={item}" for key, item in value.items())
+    return "" if value is None else str(value)
 
 
 def _time(ts: float) -> str:

@@ -4,7 +4,7 @@ Text lines look like
 
     12:00:01 127.0.0.1:50312 connect
     12:00:01 127.0.0.1:50312 stored 18F2A3B4C5D001 <a@x.test> -> b@y.test 1234 B "Hi"
-    12:00:01 127.0.0.1:50312 close 1 msg 0.012 s anomalies: bare-lf-in-data
+    12:00:01 127.0.0.1:50312 close 1 msg 0.012 s anomalies: bare-lf-in-data, bare-lf (42)
 
 and `--json` prints each event as one JSON object per line instead.
 """
@@ -20,14 +20,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from smtpcheck.report.visible import visible
 from smtpcheck.sink.config import SinkConfig
 
 
 def render(event: dict[str, Any]) -> str | None:
-    """One human line for an event (None for events not shown)."""
+    """One human line for an event (None for events not shown).
+
+    Whatever a client chose (addresses, subject, the details of an anomaly) goes
+    through `visible()`: a terminal must never receive its control sequences.
+    """
     stamp = time.strftime("%H:%M:%S")
     kind = event.get("event")
-    client = event.get("client", "")
+    client = visible(str(event.get("client", "")))
     if kind == "listening":
         tls = f", implicit TLS on {event['tls_port']}" if event.get("tls_port") else ""
         return (
@@ -37,22 +42,25 @@ def render(event: dict[str, Any]) -> str | None:
     if kind == "connect":
         return f"{stamp} {client} connect"
     if kind == "message":
-        subject = f' "{event["subject"]}"' if event.get("subject") else ""
+        subject = f' "{visible(event["subject"])}"' if event.get("subject") else ""
+        recipients = ", ".join(visible(rcpt) for rcpt in event["recipients"])
         return (
-            f"{stamp} {client} stored {event['id']} <{event['mail_from']}> -> "
-            f"{', '.join(event['recipients'])} {event['size']} B{subject}"
+            f"{stamp} {client} stored {event['id']} <{visible(event['mail_from'])}> -> "
+            f"{recipients} {event['size']} B{subject}"
         )
     if kind == "anomaly":
-        return f"{stamp} {client} anomaly {event['kind']}: {event['detail']}"
+        return f"{stamp} {client} anomaly {event['kind']}: {visible(event['detail'])}"
     if kind == "close":
-        kinds = sorted({a["kind"] for a in event.get("anomalies", [])})
-        extra = f" anomalies: {', '.join(kinds)}" if kinds else ""
+        counts: dict[str, int] = event.get("anomaly_counts") or {}
+        kinds = sorted(counts or {a["kind"] for a in event.get("anomalies", [])})
+        shown = [f"{k} ({counts[k]})" if counts.get(k, 1) > 1 else k for k in kinds]
+        extra = f" anomalies: {', '.join(shown)}" if shown else ""
         tls = f" {event['tls']['version']}" if event.get("tls") else ""
         return (
             f"{stamp} {client} close {event['messages']} msg {event['duration']:.3f} s{tls}{extra}"
         )
     if kind == "error":
-        return f"{stamp} {client} error: {event['detail']}"
+        return f"{stamp} {client} error: {visible(event['detail'])}"
     return None
 
 
