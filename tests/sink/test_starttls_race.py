@@ -8,8 +8,8 @@ used to pause reading then on the plain transport (the one beneath TLS) and late
 the new one, so it never read again: MAIL FROM hung. uvloop delivers that data a tick
 later; the sink must be right on both, whatever the order.
 
-Sink and clients share one loop, on every loop installed: plain asyncio always, uvloop
-when `import uvloop` works. Every wait is bounded by a deadline.
+Sink and clients share one loop, on both loops: plain asyncio, and uvloop (in the test
+extra), the loop the sink runs on by default. Every wait is bounded by a deadline.
 """
 
 from __future__ import annotations
@@ -18,38 +18,37 @@ import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.server import SinkServer
 
-
-def installed_loops() -> list[str]:
-    loops = ["asyncio"]
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return loops
-    return [*loops, "uvloop"]
-
-
-LOOPS = installed_loops()
+#: plain asyncio, and uvloop: the sink's default loop when installed (`--loop auto`)
+LOOPS = ["asyncio", "uvloop"]
 DEADLINE = 5.0
 PARALLEL = 50
 
 
-def test_the_race_is_tested_on_plain_asyncio_at_least() -> None:
-    assert LOOPS[0] == "asyncio"
+def uvloop_module() -> ModuleType:
+    try:
+        import uvloop
+    except ImportError:
+        pytest.fail("uvloop is missing: install the test extra (pip install -e '.[test]')")
+    return uvloop
+
+
+def test_the_loop_the_sink_uses_by_default_is_tested() -> None:
+    from smtpcheck.sink.live import loop_factory
+
+    assert loop_factory("auto") is uvloop_module().new_event_loop
+    assert loop_factory("asyncio") is None  # asyncio's own: the other loop tested
 
 
 def run_on(loop_name: str, main: Callable[[], Awaitable[None]]) -> None:
-    if loop_name == "uvloop":
-        import uvloop
-
-        loop = uvloop.new_event_loop()
-    else:
-        loop = asyncio.new_event_loop()
+    uvloop = loop_name == "uvloop"
+    loop = uvloop_module().new_event_loop() if uvloop else asyncio.new_event_loop()
     try:
         loop.run_until_complete(main())
     finally:
