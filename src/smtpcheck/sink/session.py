@@ -11,9 +11,8 @@ Reading stops while the session is busy and while the transport's write buffer i
 its high-water mark (a client that sends commands and never reads the replies): what
 one client can make the sink hold is bounded by a read and the buffer limits.
 
-Deadlines (one periodic tick of the server checks them all): no byte for
-`idle_timeout`, a command line not completed within `command_timeout`, a message's
-content too slow or too long (`data_timeout`, `min_data_rate`, `message_timeout`).
+Deadlines (sink/deadlines.py) are checked on one periodic tick of the server for all
+sessions: idle, a command line not completed, a message's content too slow or too long.
 
 Never does a client make this raise out of the loop: anything unexpected is logged as
 an `error` event, answered with 421 when possible, and the connection closed.
@@ -24,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import time
 from collections.abc import Coroutine
 from typing import Any, cast
 
@@ -32,14 +30,14 @@ from smtpcheck.protocol.errors import ProtocolError
 from smtpcheck.protocol.events import CONNECTION_CLOSED, NEED_DATA, Anomaly, Reply
 from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.protocol.states import ServerState
+from smtpcheck.sink.deadlines import overdue
 from smtpcheck.sink.dialogue import Dialogue, advertised_keywords
 from smtpcheck.sink.interfaces import SinkHost
-from smtpcheck.sink.redact import SECRET_DETAIL, Secrecy, scrub_detail
+from smtpcheck.sink.recorder import SessionRecorder
+from smtpcheck.sink.redact import scrub_detail
 from smtpcheck.sink.responder import Responder
 from smtpcheck.sink.rules import Rule
 from smtpcheck.sink.state import SessionState
-from smtpcheck.sink.store import SessionRecord
-from smtpcheck.sink.transcript import Transcript
 
 #: the transport's write buffer above which the session stops reading (low: a quarter)
 WRITE_HIGH_WATER = 64 * 1024
@@ -76,7 +74,8 @@ class SinkSession(asyncio.Protocol):
         self.out: list[bytes] | None = None  # replies gathered while pumping
         self.last_activity = self.loop.time()
         self.partial_since: float | None = None
-        self.transcript: Transcript | None = None
+        self.recorder = SessionRecorder(self.state, host)  # opens the transcript, if any
+        self.transcript = self.recorder.transcript
         self.conn_anomalies_noted = 0
 
     # -- connection lifecycle ------------------------------------------------------
@@ -90,13 +89,8 @@ class SinkSession(asyncio.Protocol):
         if self.implicit_tls:
             state.tls = tls_facts(transport)
         self.host.sessions.add(self)
-        if config.transcript_dir is not None:
-            path = config.transcript_dir / f"{state.id}.jsonl"
-            self.transcript = Transcript(
-                path, state.started, config.show_secrets, config.limits.transcript_limit
-            )
-        if self.host.on_event is not None:
-            self.emit({"event": "connect"})
+        if self.recorder.listening:
+            self.recorder.emit({"event": "connect"})
         if len(self.host.sessions) > config.limits.max_connections:
             self.say.say("too_many_connections")
             self.close()
@@ -132,7 +126,7 @@ class SinkSession(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         conn = self.conn
         if self.transcript is not None:
-            self.record("C", data)
+            self.recorder.record("C", data, self.state.tls is not None or self.tls_switching)
         self.last_activity = now = self.loop.time()
         if data.endswith(b"\n") or conn.state in _IN_CONTENT:
             self.partial_since = None
@@ -162,37 +156,7 @@ class SinkSession(asyncio.Protocol):
             self.note(Anomaly("incomplete-transaction", "client disconnected mid-transaction"))
         self.note_conn_anomalies()
         self.host.sessions.discard(self)
-        transcript = None
-        if self.transcript is not None:
-            transcript = self.transcript.name
-            self.transcript.close()
-        anomalies = state.anomalies.as_list()
-        record = SessionRecord(
-            state.id,
-            state.started,
-            time.time(),
-            state.client,
-            state.helo,
-            state.tls,
-            state.auth,
-            state.messages,
-            anomalies,
-            transcript,
-        )
-        if self.host.committer is not None:
-            self.host.committer.record_session(record)
-        if self.host.on_event is not None:
-            self.emit(
-                {
-                    "event": "close",
-                    "messages": state.messages,
-                    "duration": time.time() - state.started,
-                    "tls": state.tls,
-                    "auth": state.auth,
-                    "anomalies": anomalies,
-                    "anomaly_counts": dict(state.anomalies.counts),
-                }
-            )
+        self.recorder.finish()
 
     @property
     def closed(self) -> bool:
@@ -264,7 +228,7 @@ class SinkSession(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             transport.write(data)
             if self.transcript is not None:
-                self.record("S", data)
+                self.recorder.record("S", data, self.state.tls is not None or self.tls_switching)
 
     def _pause(self) -> None:
         if self.transport is not None and not self.paused:
@@ -334,31 +298,15 @@ class SinkSession(asyncio.Protocol):
         self.write(data)
         return True
 
-    def record(self, direction: str, data: bytes) -> None:
-        if self.transcript is not None:
-            state = self.state
-            secrecy = Secrecy.NONE
-            if direction == "C" and state.auth_secret:
-                secrecy = Secrecy.ANSWERS if state.auth_exchange else Secrecy.EARLY
-            under_tls = state.tls is not None or self.tls_switching
-            self.transcript.record(direction, data, under_tls, secrecy)
-
     @property
     def listening(self) -> bool:
-        return self.host.on_event is not None
+        return self.recorder.listening
 
     def emit(self, event: dict[str, Any]) -> None:
-        self.host.emit({**event, "session": self.state.id, "client": self.state.client})
+        self.recorder.emit(event)
 
     def note(self, anomaly: Anomaly, secret: bool = False) -> None:
-        """Count an anomaly for the session and the transaction; the first few of each
-        kind are kept (and shown live), the rest only counted (sink/state.py)."""
-        kind = str(anomaly.kind)
-        detail = SECRET_DETAIL if secret else scrub_detail(anomaly.detail)
-        kept = self.state.anomalies.add(kind, detail)
-        self.state.transaction.anomalies.add(kind, detail)
-        if kept is not None and self.host.on_event is not None:
-            self.emit({"event": "anomaly", **kept})
+        self.recorder.note(anomaly, secret)
 
     def note_conn_anomalies(self) -> None:
         """The core's connection-level anomalies not noted yet (bytes sent after STARTTLS,
@@ -441,35 +389,18 @@ class SinkSession(asyncio.Protocol):
         """Called by the server's periodic tick (one timer for all sessions)."""
         if self._closed or self.busy:
             return
-        limits = self.config.limits
-        reason = None
-        if now - self.last_activity > limits.idle_timeout:
-            reason = "idle"
-        elif self.partial_since is not None and now - self.partial_since > limits.command_timeout:
-            reason = "command not completed"
-        else:
-            reason = self.message_too_slow()
+        partial = self.partial_since
+        reason = overdue(
+            self.config.limits,
+            self.state.transaction,
+            now - self.last_activity,
+            None if partial is None else now - partial,
+        )
         if reason is not None:
             self.note(Anomaly("timeout", reason))
             with contextlib.suppress(Exception):
                 self.say.say("timeout")
             self.close()
-
-    def message_too_slow(self) -> str | None:
-        """Why the message being received is over its deadline (None: it is not)."""
-        transaction = self.state.transaction
-        started = transaction.content_started
-        if started is None:
-            return None
-        limits = self.config.limits
-        elapsed = time.monotonic() - started
-        received = transaction.content_received
-        if elapsed > limits.message_timeout:
-            return f"message not complete after {limits.message_timeout:g} s ({received} bytes)"
-        rate = limits.min_data_rate
-        if rate > 0 and elapsed > limits.data_timeout + received / rate:
-            return f"message content too slow: {received} bytes in {elapsed:.1f} s"
-        return None
 
 
 def tls_facts(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
