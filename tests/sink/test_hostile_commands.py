@@ -53,11 +53,13 @@ def test_lhlo_is_unknown_in_smtp_and_ehlo_in_lmtp(make_sink, raw) -> None:
     assert lmtp.cmd("LHLO c.test")[0] == 250
 
 
-def test_leading_space_is_an_unknown_command_not_a_long_line(sink, raw) -> None:
+def test_leading_space_is_understood_not_a_long_line(sink, raw) -> None:
+    """Leading blanks are skipped and noted (as Postfix does; protocol/commandline.py)."""
     client = greeted(raw, sink)
-    code, lines = client.cmd(" NOOP")
-    assert code == 500 and "too long" not in lines[0]
-    assert client.cmd("NOOP")[0] == 250
+    assert client.cmd(" NOOP") == (250, ["250 2.0.0 Ok"])
+    assert client.cmd("QUIT")[0] == 221
+    sessions = wait_for(lambda: sink.store.list_sessions())
+    assert "leading-whitespace" in {a["kind"] for a in sessions[0]["anomalies"]}
 
 
 def test_no_reply_injection_through_the_ehlo_name(sink, raw) -> None:
