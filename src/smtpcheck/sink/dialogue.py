@@ -9,8 +9,9 @@ comes in sequence (MAIL after EHLO, RCPT after MAIL...) is the protocol core's t
 (DATA/BDAT and storing) is handled by sink/dialogue_message.py, AUTH by
 sink/dialogue_auth.py; STARTTLS decides here and switches transports in the session.
 
-The parts share the session's state (sink/state.py) and reach the connection through
-`Link` (sink/interfaces.py). The sink never relays: an accepted message is only ever
+The parts receive the session's state and the objects they act through in one
+`SessionContext` (sink/context.py); the connection only through `Link`
+(sink/interfaces.py). The sink never relays: an accepted message is only ever
 written to the store.
 """
 
@@ -20,7 +21,6 @@ import re
 from collections.abc import Callable
 
 from smtpcheck.protocol.events import Anomaly, ReplyTo
-from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.protocol.server_events import (
     AuthResponse,
     ChunkEnd,
@@ -30,11 +30,10 @@ from smtpcheck.protocol.server_events import (
     MessageEnd,
 )
 from smtpcheck.protocol.states import ServerState
+from smtpcheck.sink.context import SessionContext
 from smtpcheck.sink.dialogue_auth import AuthDialogue
 from smtpcheck.sink.dialogue_message import MessageDialogue
-from smtpcheck.sink.interfaces import Link, Pending, SinkHost
-from smtpcheck.sink.responder import Responder
-from smtpcheck.sink.state import SessionState
+from smtpcheck.sink.interfaces import Pending
 
 BODY_VALUES = frozenset({"7BIT", "8BITMIME"})
 TLS_START_KEYWORDS = frozenset({"STARTTLS", "X-ANONYMOUSTLS"})  # Exchange's too
@@ -62,22 +61,11 @@ class Dialogue:
 
     __slots__ = ("auth", "commands", "config", "conn", "host", "link", "message", "say", "state")
 
-    def __init__(
-        self,
-        state: SessionState,
-        link: Link,
-        conn: ServerConnection,
-        host: SinkHost,
-        say: Responder,
-    ) -> None:
-        self.state = state
-        self.link = link
-        self.conn = conn
-        self.host = host
-        self.config = host.config
-        self.say = say
-        self.auth = AuthDialogue(state, say, host, self.config.persona.keywords)
-        self.message = MessageDialogue(state, link, conn, host, say)
+    def __init__(self, context: SessionContext) -> None:
+        self.state, self.link, self.conn = context.state, context.link, context.conn
+        self.host, self.config, self.say = context.host, context.config, context.say
+        self.auth = AuthDialogue(context)
+        self.message = MessageDialogue(context)
         self.commands = LMTP_COMMANDS if self.config.lmtp else SMTP_COMMANDS
 
     # -- events --------------------------------------------------------------------

@@ -20,9 +20,8 @@ import binascii
 
 from smtpcheck.sink import ntlm
 from smtpcheck.sink.auth import MECHANISMS, b64decode, b64encode, decode_plain
-from smtpcheck.sink.interfaces import SinkHost
-from smtpcheck.sink.responder import Responder
-from smtpcheck.sink.state import AuthExchange, SessionState
+from smtpcheck.sink.context import SessionContext
+from smtpcheck.sink.state import AuthExchange
 
 
 class AuthDialogue:
@@ -30,14 +29,10 @@ class AuthDialogue:
 
     __slots__ = ("config", "host", "keywords", "say", "state")
 
-    def __init__(
-        self, state: SessionState, say: Responder, host: SinkHost, keywords: tuple[str, ...]
-    ) -> None:
-        self.state = state
-        self.say = say
-        self.host = host
-        self.config = host.config
-        self.keywords = keywords
+    def __init__(self, context: SessionContext) -> None:
+        self.state, self.say, self.host = context.state, context.say, context.host
+        self.config = context.config
+        self.keywords = self.config.persona.keywords
 
     def offered(self) -> bool:
         config = self.config

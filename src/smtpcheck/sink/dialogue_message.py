@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 
 from smtpcheck.protocol.events import ReplyTo
-from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.protocol.states import ServerState
-from smtpcheck.sink.interfaces import Link, Pending, SinkHost
-from smtpcheck.sink.responder import Responder
+from smtpcheck.sink.context import SessionContext
+from smtpcheck.sink.interfaces import Pending
 from smtpcheck.sink.rules import Rule
-from smtpcheck.sink.state import SessionState, new_id
+from smtpcheck.sink.state import new_id
 from smtpcheck.sink.store import Envelope
 
 
@@ -25,20 +24,9 @@ class MessageDialogue:
 
     __slots__ = ("config", "conn", "host", "link", "say", "state")
 
-    def __init__(
-        self,
-        state: SessionState,
-        link: Link,
-        conn: ServerConnection,
-        host: SinkHost,
-        say: Responder,
-    ) -> None:
-        self.state = state
-        self.link = link
-        self.conn = conn
-        self.host = host
-        self.config = host.config
-        self.say = say
+    def __init__(self, context: SessionContext) -> None:
+        self.state, self.link, self.conn = context.state, context.link, context.conn
+        self.host, self.config, self.say = context.host, context.config, context.say
 
     def data(self) -> Pending:
         # without an accepted recipient DATA is out of sequence: refused by the dialogue
@@ -63,12 +51,18 @@ class MessageDialogue:
             else:
                 transaction.chunks.append(data)
 
+    def refused(self, end: ReplyTo) -> bool:
+        """The end of a chunk or message out of sequence (no recipient): 503, reset."""
+        refusal = self.conn.out_of_sequence(end)
+        if refusal is None:
+            return False
+        self.say.bad_command("bad_sequence", detail=refusal)
+        self.state.reset_transaction()
+        return True
+
     def chunk_end(self, oversized: bool) -> Pending:
         state = self.state
-        refusal = self.conn.out_of_sequence(ReplyTo.BDAT)
-        if refusal is not None:
-            self.say.bad_command("bad_sequence", detail=refusal)
-            state.reset_transaction()
+        if self.refused(ReplyTo.BDAT):
             return None
         if state.transaction.too_big or oversized:
             return self.say.respond("BDAT", None, "size_data", state.reset_transaction)
@@ -77,10 +71,7 @@ class MessageDialogue:
     def end(self, oversized: bool) -> Pending:
         state = self.state
         transaction = state.transaction
-        refusal = self.conn.out_of_sequence(ReplyTo.END_OF_DATA)
-        if refusal is not None:
-            self.say.bad_command("bad_sequence", detail=refusal)
-            state.reset_transaction()
+        if self.refused(ReplyTo.END_OF_DATA):
             return None
         if transaction.too_big or oversized:
             return self.say.respond(

@@ -30,6 +30,7 @@ from smtpcheck.protocol.errors import ProtocolError
 from smtpcheck.protocol.events import CONNECTION_CLOSED, NEED_DATA, Anomaly, Reply
 from smtpcheck.protocol.server import ServerConnection
 from smtpcheck.protocol.states import ServerState
+from smtpcheck.sink.context import SessionContext
 from smtpcheck.sink.deadlines import overdue
 from smtpcheck.sink.dialogue import Dialogue, advertised_keywords
 from smtpcheck.sink.interfaces import SinkHost
@@ -64,7 +65,7 @@ class SinkSession(asyncio.Protocol):
         )
         self.state = SessionState()
         self.say = Responder(self.state, self, self.conn, config)
-        self.dialogue = Dialogue(self.state, self, self.conn, host, self.say)
+        self.dialogue = Dialogue(SessionContext(self.state, self, self.conn, host, self.say))
         self.busy = True  # until the greeting is out
         self._closed = False
         self.paused = False  # reading paused (busy, or the client does not read)
