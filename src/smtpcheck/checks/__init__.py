@@ -13,16 +13,25 @@ from smtpcheck.report.model import Finding, Status
 
 
 def make_finding(
-    status: Status, code: str, lang: str, /, *, subject: str | None = None, **fmt: object
+    status: Status,
+    code: str,
+    lang: str,
+    /,
+    *,
+    subject: str | None = None,
+    catalogue: str = "messages",
+    **fmt: object,
 ) -> Finding:
     """A finding whose message (and fix, if the catalogue has one) is `check.finding.CODE`.
 
     Codes use hyphens (`cert-expired`); catalogue keys use underscores (`cert_expired`).
+    `catalogue` names the knowledge file holding the texts (a check family may keep its
+    own, e.g. "tls_quality").
     """
     key = "check.finding." + code.replace("-", "_")
-    message = t(f"{key}.message", lang, **fmt)
+    message = t(f"{key}.message", lang, catalogue=catalogue, **fmt)
     try:
-        fix: str | None = t(f"{key}.fix", lang, **fmt)
+        fix: str | None = t(f"{key}.fix", lang, catalogue=catalogue, **fmt)
     except KeyError:
         fix = None
     return Finding(status=status, code=code, message=message, fix=fix, subject=subject)

@@ -34,6 +34,8 @@ LANGUAGE_FILES: tuple[str, ...] = (
     "dns",
     "posture",
     "receive",
+    "tls_quality",
+    "smuggling",
 )
 
 Table = dict[str, Any]

@@ -57,14 +57,15 @@ def pick_language(
     return cast(Language, DEFAULT_LANGUAGE)
 
 
-def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
+def t(key: str, lang: str = DEFAULT_LANGUAGE, *, catalogue: str = "messages", **fmt: object) -> str:
     """The UI message `key` (dotted path, e.g. "explain.causes") in `lang`.
 
-    Falls back to English for a key the language lacks; raises KeyError for a key
-    no language has, since that is a programming error.
+    `catalogue` is the language file to read (`data/<lang>/<catalogue>.toml`). Falls
+    back to English for a key the language lacks; raises KeyError for a key no
+    language has, since that is a programming error.
     """
     check_language(lang)
-    value = lookup(lang, "messages", *key.split("."))
+    value = lookup(lang, catalogue, *key.split("."))
     if not isinstance(value, str):
         raise KeyError(f"no UI message {key!r}")
     return value.format(**fmt) if fmt else value
