@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smtpcheck.checks import make_finding
-from smtpcheck.knowledge.i18n import t
+from smtpcheck.checks import make_catalogue_finding
+from smtpcheck.knowledge.i18n import catalogue_text
 from smtpcheck.report.model import Finding, Status
 
 CATALOGUE = "tls_quality"
@@ -28,7 +28,7 @@ class Grader:
 
     def add(self, status: Status, code: str, /, **fmt: object) -> None:
         self.findings.append(
-            make_finding(status, code, self.lang, subject=self.subject, catalogue=CATALOGUE, **fmt)
+            make_catalogue_finding(CATALOGUE, status, code, self.lang, subject=self.subject, **fmt)
         )
 
     def listing(self, items: Iterable[str]) -> str:
@@ -36,6 +36,6 @@ class Grader:
         unique = list(dict.fromkeys(items))
         shown = ", ".join(unique[:LISTED])
         if len(unique) > LISTED:
-            more = t("list_more", self.lang, catalogue=CATALOGUE, count=len(unique) - LISTED)
+            more = catalogue_text(CATALOGUE, "list_more", self.lang, count=len(unique) - LISTED)
             shown = f"{shown} {more}"
         return shown

@@ -24,7 +24,14 @@ Language = Literal["en", "it"]
 # GNU gettext order: LANGUAGE (a colon list) first, then the POSIX precedence.
 _LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
-__all__ = ["SUPPORTED_LANGUAGES", "Language", "message_keys", "pick_language", "t"]
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "Language",
+    "catalogue_text",
+    "message_keys",
+    "pick_language",
+    "t",
+]
 
 
 def _normalise(value: str) -> str | None:
@@ -57,17 +64,21 @@ def pick_language(
     return cast(Language, DEFAULT_LANGUAGE)
 
 
-def t(key: str, lang: str = DEFAULT_LANGUAGE, *, catalogue: str = "messages", **fmt: object) -> str:
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
     """The UI message `key` (dotted path, e.g. "explain.causes") in `lang`.
 
-    `catalogue` is the language file to read (`data/<lang>/<catalogue>.toml`). Falls
-    back to English for a key the language lacks; raises KeyError for a key no
-    language has, since that is a programming error.
+    Falls back to English for a key the language lacks; raises KeyError for a key
+    no language has, since that is a programming error.
     """
+    return catalogue_text("messages", key, lang, **fmt)
+
+
+def catalogue_text(catalogue: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **fmt: object) -> str:
+    """Like `t`, from another language file: `data/<lang>/<catalogue>.toml`."""
     check_language(lang)
     value = lookup(lang, catalogue, *key.split("."))
     if not isinstance(value, str):
-        raise KeyError(f"no UI message {key!r}")
+        raise KeyError(f"no {catalogue} text {key!r}")
     return value.format(**fmt) if fmt else value
 
 
