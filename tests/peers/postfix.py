@@ -15,6 +15,9 @@ Listeners (all on 127.0.0.1; the preferred port is used when free, otherwise a f
 | `tight_port`       | 25528     | 1 connection, 2 recipients, 10240 bytes, strict protocol |
 | `xclient_port`     | 25530     | XCLIENT, XFORWARD allowed from 127.0.0.0/8; logs client ports |
 | `proxy_port`       | 25531     | expects a HAProxy PROXY header (v1 or v2) before the banner |
+| `weak_tls_port`    | 25532     | old protocols, weak suites and keys (peers/postfix_lab.py) |
+| `modern_tls_port`  | 25533     | TLS 1.2/1.3, strong suites only, server's order            |
+| `bare_lf_port`     | 25534     | ends DATA at a bare <LF>.<LF> (smtpd_forbid_bare_newline=no) |
 
 The main listener is also on [::1] (`ipv6_host`, same port) when the machine has ::1.
 """
@@ -33,8 +36,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from peers import maildir
+from peers import maildir, postfix_lab
 from peers.maildir import Delivery, Match
+from peers.postfix_lab import LabFiles, lab_master_lines, write_lab_files
 from peers.process import (
     HOST,
     PeerError,
@@ -89,6 +93,7 @@ PREFERRED_PORTS = {
     "tight": 25528,
     "xclient": 25530,
     "proxy": 25531,
+    **postfix_lab.PREFERRED_PORTS,
 }
 #: who may send XCLIENT / XFORWARD to the xclient listener (and only to it)
 XCLIENT_HOSTS = "127.0.0.0/8"
@@ -211,6 +216,8 @@ class PostfixPeer:
         self.ipv6_host: str | None = "::1" if ipv6_loopback_usable() else None
         self.main_port = self.implicit_tls_port = self.submission_port = self.tight_port = 0
         self.xclient_port = self.proxy_port = 0
+        self.weak_tls_port = self.modern_tls_port = self.bare_lf_port = 0
+        self.lab_files: LabFiles | None = None
         # more plain smtpd listeners ("127.0.5.1:2600"), e.g. one MX of a check test bed
         self.extra_listeners = tuple(extra_listeners)
         self._started = False
@@ -230,6 +237,9 @@ class PostfixPeer:
             "tight": self.tight_port,
             "xclient": self.xclient_port,
             "proxy": self.proxy_port,
+            "weak_tls": self.weak_tls_port,
+            "modern_tls": self.modern_tls_port,
+            "bare_lf": self.bare_lf_port,
         }
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -334,6 +344,9 @@ class PostfixPeer:
         self.tight_port = chosen["tight"]
         self.xclient_port = chosen["xclient"]
         self.proxy_port = chosen["proxy"]
+        self.weak_tls_port = chosen["weak_tls"]
+        self.modern_tls_port = chosen["modern_tls"]
+        self.bare_lf_port = chosen["bare_lf"]
 
     def _write_files(self) -> None:
         uid, gid = _vmail_ids()
@@ -348,6 +361,7 @@ class PostfixPeer:
         os.chown(self.vmail_dir, uid, gid)
 
         make_certificate(self.cert_path, self.key_path)
+        self.lab_files = write_lab_files(self.cert_path.parent)
 
         etc = self.config_dir
         (etc / "vmailbox").write_text(
@@ -465,6 +479,8 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             f"{HOST}:{self.proxy_port} {smtpd}",
             "  -o smtpd_upstream_proxy_protocol=haproxy",
         ]
+        assert self.lab_files is not None
+        lines += lab_master_lines(HOST, self.ports, self.lab_files, smtpd)
         lines += [f"{listener} {smtpd}" for listener in self.extra_listeners]
         return "\n".join(lines) + "\n" + _SERVICES
 
@@ -478,6 +494,9 @@ smtpcheck_auth_required = permit_sasl_authenticated,
             ("tight", HOST, self.tight_port, None, b""),
             ("xclient", HOST, self.xclient_port, None, b""),
             ("proxy", HOST, self.proxy_port, None, proxy_header),
+            ("weak_tls", HOST, self.weak_tls_port, None, b""),
+            ("modern_tls", HOST, self.modern_tls_port, None, b""),
+            ("bare_lf", HOST, self.bare_lf_port, None, b""),
         ]
         if self.ipv6_host:
             checks.append(("main (IPv6)", self.ipv6_host, self.main_port, None, b""))
