@@ -168,8 +168,12 @@ def _probe_version(info: ServerConnectivityInfo, name: str, first: bool) -> _Ver
                 ems = support is ExtendedMasterSecretSupportEnum.USED_IN_CURRENT_SESSION
         return _VersionResult(name, True, suite, tuple(client.get_received_chain()), ems)
     except ServerRejectedOpportunisticTlsNegotiation as exc:
-        if first:
+        # SSLyze's texts: "Server does not support STARTTLS ...", "SMTP STARTTLS rejected:
+        # ..."; the others (no 220 greeting, EHLO refused, a timeout) mean no SMTP at all
+        if first and "STARTTLS" in exc.error_message:
             raise NoStartTls(exc.error_message) from None
+        if first:
+            raise Unreachable(exc.error_message) from None
     except TlsHandshakeFailed:
         pass
     except ConnectionToServerFailed as exc:
