@@ -9,7 +9,7 @@ import pytest
 
 from smtpcheck.cli import main as entry
 
-HEAVY = ("asyncio", "dns", "cryptography", "ssl", "rich", "prompt_toolkit")
+HEAVY = ("asyncio", "dns", "cryptography", "ssl", "rich", "prompt_toolkit", "sslyze", "nassl")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["send", "--help"], ["demo", "--help"]])

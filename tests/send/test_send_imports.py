@@ -40,6 +40,10 @@ NOT_NEEDED = (
     "smtpcheck.scenarios.send.auth_step",
     "smtpcheck.sink",
     "smtpcheck.console",
+    "smtpcheck.net.tls_scan",
+    "sslyze",
+    "nassl",
+    "pydantic",
 )
 
 PROBE = """\

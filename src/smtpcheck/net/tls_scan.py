@@ -39,7 +39,7 @@ async def scan_tls_quality(
     quick: bool = False,
     time_limit: float = 60.0,
     connection_timeout: float = 10.0,
-    connections_per_address: int = 3,
+    connections_per_address: int = 5,
 ) -> list[TlsScanFacts]:
     """Scan every target at once; one result per target, in the same order.
 

@@ -104,7 +104,7 @@ def enumerated_versions(accepted: tuple[str, ...]) -> tuple[str, ...]:
 
 def _parallel(request: dict[str, Any]) -> int:
     """Connections open at once to one address (mail servers limit them per client)."""
-    return max(1, int(request.get("connections_per_address", 3)))
+    return max(1, int(request.get("connections_per_address", 5)))
 
 
 def _network(target: ScanTarget, request: dict[str, Any]) -> ServerNetworkConfiguration:
@@ -250,13 +250,17 @@ def scan_one(index: int, target: ScanTarget, request: dict[str, Any], out: Emitt
             suites=tuple(found.suites),
             extended_master_secret=found.extended_master_secret,
             certificates=tuple(certificates),
-            detail="only the protocol versions were probed",
+            elapsed_ms=elapsed(),
         )
-        if found.versions.get("TLSv1.2"):
-            facts = replace(facts, kex_hash=probes.probe_kex_hash(info))
-        facts = replace(facts, elapsed_ms=elapsed())
         out.emit(index, facts, final=False)
-        facts = _sslyze_commands(facts, info, request)
+        with ThreadPoolExecutor(max_workers=1) as side:
+            # its one to three handshakes need not wait for SSLyze's
+            kex_hash = (
+                side.submit(probes.probe_kex_hash, info) if found.versions.get("TLSv1.2") else None
+            )
+            facts = _sslyze_commands(facts, info, request)
+            if kex_hash is not None:
+                facts = replace(facts, kex_hash=kex_hash.result())
         if not quick and facts.suites_complete:
             facts = replace(facts, cipher_order=probes.probe_cipher_order(info, list(facts.suites)))
         facts = replace(facts, outcome=ScanOutcome.SCANNED, detail=None)
