@@ -9,8 +9,10 @@ ECDHE with AEAD suites only, in its own order, and an ECDSA P-256 certificate.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,46 @@ def test_the_calling_process_never_imports_sslyze(postfix):
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.splitlines() == ["scanned", "[]"], out.stdout + out.stderr
+
+
+def test_an_ipv6_address_is_scanned(postfix):
+    assert postfix.ipv6_host, (
+        "no IPv6 loopback here: the Postfix peer listens on ::1 only when it can"
+    )
+    target = ScanTarget("mx.example.test", postfix.ipv6_host, postfix.main_port)
+    (result,) = run_scan([target], quick=True)
+    assert result.outcome is ScanOutcome.SCANNED
+    assert result.target.label == f"mx.example.test [::1] port {postfix.main_port}"
+
+
+def _worker_children() -> list[int]:
+    """Our child processes running the scan worker (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"smtpcheck.net.tls_scan_worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_cancelled_scan_leaves_no_worker_behind(bad_server):
+    server = bad_server("no-banner")
+    host, port = server.address
+    target = ScanTarget("silent.example.test", host, port)
+
+    async def cancelled() -> None:
+        scan = asyncio.create_task(scan_tls_quality([target], ehlo=EHLO, connection_timeout=30))
+        while not _worker_children():
+            await asyncio.sleep(0.05)
+        scan.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await scan
+
+    asyncio.run(cancelled())
+    assert _worker_children() == []

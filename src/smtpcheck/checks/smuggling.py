@@ -21,6 +21,8 @@ from smtpcheck.checks import make_catalogue_finding
 from smtpcheck.report.model import Finding, Status
 
 CATALOGUE = "smuggling"
+#: replies quoted in a finding: the message's, then MAIL, RCPT, DATA and the second message's
+SHOWN_REPLIES = 5
 
 
 class AttemptOutcome(StrEnum):
@@ -73,7 +75,7 @@ def judge_smuggling(
     if smuggled:
         accepted = [a.form for a in smuggled if a.second_message]
         code = "smuggling-accepted" if accepted else "smuggling-ends-early"
-        replies = " | ".join(smuggled[0].replies)
+        replies = " | ".join(smuggled[0].replies[:SHOWN_REPLIES])
         out.append(
             _finding(
                 Status.FAIL,

@@ -108,6 +108,8 @@ class VersionProbes:
     suites: list[AcceptedSuite] = field(default_factory=list)
     extended_master_secret: bool | None = None
     chain_pem: list[str] = field(default_factory=list)
+    #: "TLSv1.1: reason" for versions whose connection failed before TLS
+    problems: list[str] = field(default_factory=list)
 
 
 def ephemeral_key(info: EphemeralKeyInfo | None) -> EphemeralKey | None:
@@ -138,6 +140,8 @@ class _VersionResult:
     suite: AcceptedSuite | None = None
     chain_pem: tuple[str, ...] = ()
     extended_master_secret: bool | None = None
+    #: not refused by TLS but lost before it (a connection limit?): the verdict is unsure
+    problem: str | None = None
 
 
 def _probe_version(info: ServerConnectivityInfo, name: str, first: bool) -> _VersionResult:
@@ -174,16 +178,18 @@ def _probe_version(info: ServerConnectivityInfo, name: str, first: bool) -> _Ver
             raise NoStartTls(exc.error_message) from None
         if first:
             raise Unreachable(exc.error_message) from None
+        problem: str | None = exc.error_message
     except TlsHandshakeFailed:
-        pass
+        problem = None  # the version (or every suite we offered with it) refused
     except ConnectionToServerFailed as exc:
         if first:
             raise Unreachable(exc.error_message) from None
+        problem = exc.error_message
     except (OpenSSLError, OSError, ClientCertificateRequested):
-        pass
+        problem = None
     finally:
         connection.close()
-    return _VersionResult(name, False)
+    return _VersionResult(name, False, problem=problem)
 
 
 def probe_versions(info: ServerConnectivityInfo, parallel: int = 1) -> VersionProbes:
@@ -202,6 +208,8 @@ def probe_versions(info: ServerConnectivityInfo, parallel: int = 1) -> VersionPr
             found.chain_pem = list(result.chain_pem)
         if result.extended_master_secret is not None:
             found.extended_master_secret = result.extended_master_secret
+        if result.problem is not None:
+            found.problems.append(f"{result.name}: {result.problem}")
     return found
 
 

@@ -119,10 +119,8 @@ def _network(target: ScanTarget, request: dict[str, Any]) -> ServerNetworkConfig
     )
 
 
-def _sslyze_commands(
-    facts: TlsScanFacts, info: ServerConnectivityInfo, request: dict[str, Any]
-) -> TlsScanFacts:
-    """Run SSLyze's own scan commands and fold their results into `facts`."""
+def _planned_commands(facts: TlsScanFacts) -> set[ScanCommand]:
+    """SSLyze's commands for this scan: the quick set, more for a full scan."""
     accepted = facts.accepted_versions
     commands = set(QUICK_COMMANDS)
     if "TLSv1.3" in accepted:
@@ -130,6 +128,13 @@ def _sslyze_commands(
     if not facts.quick:
         commands |= FULL_COMMANDS
         commands |= {SUITE_COMMANDS[version] for version in enumerated_versions(accepted)}
+    return commands
+
+
+def _run_sslyze(
+    info: ServerConnectivityInfo, commands: set[ScanCommand], request: dict[str, Any]
+) -> Any:
+    """SSLyze's AllScanCommandsAttempts for one server, or None without a connection."""
     scan = ServerScanRequest(
         server_location=info.server_location,
         network_configuration=info.network_configuration,
@@ -144,10 +149,14 @@ def _sslyze_commands(
         per_server_concurrent_connections_limit=_parallel(request), concurrent_server_scans_limit=1
     )
     scanner.queue_scans([scan])
-    result = next(iter(scanner.get_results()))
-    if result.scan_status is not ServerScanStatusEnum.COMPLETED or result.scan_result is None:
-        return replace(facts, errors=(*facts.errors, "sslyze: no connection for its scans"))
-    scan_result = result.scan_result
+    (result,) = list(scanner.get_results())  # to the end: SSLyze joins its threads there
+    if result.scan_status is not ServerScanStatusEnum.COMPLETED:
+        return None
+    return result.scan_result
+
+
+def _fold(facts: TlsScanFacts, scan_result: Any, commands: set[ScanCommand]) -> TlsScanFacts:
+    """`facts` with the results of SSLyze's commands; a command that failed is an error."""
     errors = list(facts.errors)
     changes: dict[str, Any] = {}
 
@@ -164,22 +173,14 @@ def _sslyze_commands(
     if not facts.quick:
         suites: list[AcceptedSuite] = []
         complete = True
-        for version in enumerated_versions(accepted):
+        for version in enumerated_versions(facts.accepted_versions):
             suite_result = completed(SUITE_COMMANDS[version])
             if suite_result is None:
                 complete = False
                 continue
-            for accepted_suite in suite_result.accepted_cipher_suites:
-                suite = accepted_suite.cipher_suite
-                suites.append(
-                    AcceptedSuite(
-                        version=version,
-                        name=suite.name,
-                        openssl_name=suite.openssl_name,
-                        bits=suite.key_size,
-                        key=probes.ephemeral_key(accepted_suite.ephemeral_key),
-                    )
-                )
+            suites += [
+                _suite(version, accepted) for accepted in suite_result.accepted_cipher_suites
+            ]
         if suites:
             changes["suites"] = tuple(suites)
         changes["suites_complete"] = complete and bool(suites)
@@ -213,6 +214,29 @@ def _sslyze_commands(
     return replace(facts, errors=tuple(errors), **changes)
 
 
+def _suite(version: str, accepted: Any) -> AcceptedSuite:
+    """Our form of SSLyze's CipherSuiteAcceptedByServer."""
+    suite = accepted.cipher_suite
+    return AcceptedSuite(
+        version=version,
+        name=suite.name,
+        openssl_name=suite.openssl_name,
+        bits=suite.key_size,
+        key=probes.ephemeral_key(accepted.ephemeral_key),
+    )
+
+
+def _sslyze_commands(
+    facts: TlsScanFacts, info: ServerConnectivityInfo, request: dict[str, Any]
+) -> TlsScanFacts:
+    """Run SSLyze's own scan commands and fold their results into `facts`."""
+    commands = _planned_commands(facts)
+    scan_result = _run_sslyze(info, commands, request)
+    if scan_result is None:
+        return replace(facts, errors=(*facts.errors, "sslyze: no connection for its scans"))
+    return _fold(facts, scan_result, commands)
+
+
 def scan_one(index: int, target: ScanTarget, request: dict[str, Any], out: Emitter) -> None:
     """Scan one address, emitting the facts after the version probes and at the end."""
     started = time.monotonic()
@@ -239,6 +263,7 @@ def scan_one(index: int, target: ScanTarget, request: dict[str, Any], out: Emitt
             out.emit(index, facts, final=True)
             return
         certificates = []
+        facts = replace(facts, errors=tuple(found.problems))
         for pem in found.chain_pem:
             try:
                 certificates.append(probes.certificate_facts(pem))
