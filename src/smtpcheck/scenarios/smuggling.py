@@ -108,23 +108,23 @@ async def _open(
     """Connect, greet, STARTTLS when offered, then MAIL, RCPT and DATA up to the 354."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     await session.connect(ip, port, family=family)
-    _expect(session, await session.read_reply("banner", (220,)), "banner", 220)
+    _expect(await session.read_reply("banner", (220,)), "banner", 220)
     ehlo = commands.ehlo(options.ehlo)
-    _expect(session, await session.command(ehlo, "ehlo", (250,)), "ehlo", 250)
+    _expect(await session.command(ehlo, "ehlo", (250,)), "ehlo", 250)
     offered = session.protocol.ehlo
     if options.starttls and offered is not None and offered.has("STARTTLS"):
         reply = await session.command(commands.starttls(), "starttls", (220,))
-        _expect(session, reply, "starttls", 220)
+        _expect(reply, "starttls", 220)
         await session.starttls(build_context(TlsOptions()), server_hostname=host)
-        _expect(session, await session.command(ehlo, "ehlo", (250,)), "ehlo", 250)
+        _expect(await session.command(ehlo, "ehlo", (250,)), "ehlo", 250)
     mail = commands.mail(options.sender)
-    _expect(session, await session.command(mail, "mail", (250,)), "mail", 250)
+    _expect(await session.command(mail, "mail", (250,)), "mail", 250)
     rcpt = commands.rcpt(options.recipient)
-    _expect(session, await session.command(rcpt, "rcpt", (250, 251)), "rcpt", 250, 251)
-    _expect(session, await session.command(commands.data(), "data", (354,)), "data", 354)
+    _expect(await session.command(rcpt, "rcpt", (250, 251)), "rcpt", 250, 251)
+    _expect(await session.command(commands.data(), "data", (354,)), "data", 354)
 
 
-def _expect(session: SmtpSession, reply: Reply, step: str, *codes: int) -> None:
+def _expect(reply: Reply, step: str, *codes: int) -> None:
     if reply.code not in codes:
         raise SessionError(step, FailureKind.OTHER, f"{step.upper()}: {_first_line(reply)}")
 
