@@ -20,12 +20,11 @@ The modern one ends with `@SECLEVEL=3`, which also refuses SHA-1 and SHA-224 sig
 
 from __future__ import annotations
 
-import datetime
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from peers.process import PeerError, find_program
+from peers.process import PeerError, find_program, make_certificate
 
 PREFERRED_PORTS = {"weak_tls": 25532, "modern_tls": 25533, "bare_lf": 25534}
 WEAK_HOSTNAME = "weak.example.test"
@@ -54,10 +53,8 @@ class LabFiles:
 
 def write_lab_files(folder: Path) -> LabFiles:
     """The lab's certificates and DH parameters, in `folder` (which exists)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import dh, ec
-    from cryptography.x509.oid import NameOID
 
     files = LabFiles(
         weak_cert=folder / "weak.crt",
@@ -76,28 +73,12 @@ def write_lab_files(folder: Path) -> LabFiles:
     if proc.returncode != 0:
         raise PeerError(f"openssl could not make the weak lab certificate:\n{proc.stderr}")
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, MODERN_HOSTNAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(MODERN_HOSTNAME)]), critical=False)
-        .sign(key, hashes.SHA256())
+    make_certificate(
+        files.modern_cert,
+        files.modern_key,
+        MODERN_HOSTNAME,
+        ec.generate_private_key(ec.SECP256R1()),
     )
-    files.modern_key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    files.modern_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     files.dh_1024.write_bytes(
         dh.DHParameterNumbers(OAKLEY_GROUP_2, 2)
         .parameters()

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -110,14 +110,20 @@ def make_run_folder(prefix: str, base_dir: Path | None, stop_stale: Callable[[Pa
     return run_dir
 
 
-def make_certificate(cert_path: Path, key_path: Path, hostname: str = "mx.example.test") -> None:
-    """A self-signed certificate for `hostname`, localhost, 127.0.0.1 and ::1."""
+def make_certificate(
+    cert_path: Path, key_path: Path, hostname: str = "mx.example.test", key: Any = None
+) -> None:
+    """A self-signed certificate for `hostname`, localhost, 127.0.0.1 and ::1.
+
+    `key` is the private key (a `cryptography` key object); by default a new RSA-2048 one.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (

@@ -78,3 +78,17 @@ MODERN = TlsScanFacts(
 
 def modern(**changes: Any) -> TlsScanFacts:
     return replace(MODERN, **changes)
+
+
+#: every feature and vulnerability fact set to its bad value
+BAD_FEATURES: dict[str, Any] = {
+    "secure_renegotiation": False,
+    "client_renegotiation": True,
+    "compression": True,
+    "extended_master_secret": False,
+    "early_data": True,
+    "heartbleed": True,
+    "ccs_injection": True,
+    "robot": "vulnerable-strong",
+    "fallback_scsv": False,
+}

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from facts import FFDHE3072, MODERN, OAKLEY_2, modern, suite
+from facts import BAD_FEATURES, FFDHE3072, MODERN, OAKLEY_2, modern, suite
 
 from smtpcheck.checks.tls_quality import address_status, domain_status, grade_tls_scan
 from smtpcheck.knowledge import _data
@@ -123,17 +123,7 @@ def test_certificates_weak_leaf_fails_but_a_self_signed_root_is_not_judged():
 
 
 def test_features_and_vulnerabilities():
-    bad = modern(
-        secure_renegotiation=False,
-        client_renegotiation=True,
-        compression=True,
-        extended_master_secret=False,
-        early_data=True,
-        heartbleed=True,
-        ccs_injection=True,
-        robot="vulnerable-weak",
-        fallback_scsv=False,
-    )
+    bad = modern(**{**BAD_FEATURES, "robot": "vulnerable-weak"})
     findings = grade_tls_scan(bad, "en")
     assert codes(findings, Status.FAIL) >= {
         "tls-reneg-insecure", "tls-compression-on", "tls-ems-missing", "tls-0rtt-on",
@@ -200,9 +190,7 @@ def _every_finding() -> list:
         modern(kex_hash="sha1"),
         modern(certificates=(CertificateFacts("a", "RSA", 2048, None, "x", "sha256", False),)),
         modern(certificates=(CertificateFacts("a", "RSA", 1024, None, "x", "md5", False),)),
-        modern(secure_renegotiation=False, client_renegotiation=True, compression=True,
-               extended_master_secret=False, early_data=True, heartbleed=True,
-               ccs_injection=True, robot="vulnerable-strong", fallback_scsv=False),
+        modern(**BAD_FEATURES),
         modern(robot="vulnerable-weak"),
         modern(outcome=ScanOutcome.INCOMPLETE, quick=True, errors=("x: y",)),
         *(modern(outcome=o) for o in NOT_SCANNED),

@@ -73,6 +73,14 @@ ROBOT_NAMES = {
     "NOT_VULNERABLE_RSA_NOT_SUPPORTED": "no-rsa",
     "UNKNOWN_INCONSISTENT_RESULTS": "inconsistent",
 }
+#: scan commands whose result is one attribute: the fact it fills, and the attribute
+SIMPLE_RESULTS = {
+    ScanCommand.TLS_COMPRESSION: ("compression", "supports_compression"),
+    ScanCommand.TLS_1_3_EARLY_DATA: ("early_data", "supports_early_data"),
+    ScanCommand.HEARTBLEED: ("heartbleed", "is_vulnerable_to_heartbleed"),
+    ScanCommand.OPENSSL_CCS_INJECTION: ("ccs_injection", "is_vulnerable_to_ccs_injection"),
+    ScanCommand.TLS_FALLBACK_SCSV: ("fallback_scsv", "supports_fallback_scsv"),
+}
 #: client-initiated renegotiations tried: one accepted is enough to tell
 RENEGOTIATION_ATTEMPTS = 2
 
@@ -192,25 +200,14 @@ def _fold(facts: TlsScanFacts, scan_result: Any, commands: set[ScanCommand]) -> 
         if robot is not None:
             value = str(robot.robot_result.value)
             changes["robot"] = ROBOT_NAMES.get(value, value.lower())
-    compression = completed(ScanCommand.TLS_COMPRESSION)
-    if compression is not None:
-        changes["compression"] = compression.supports_compression
+    for command, (fact, attribute) in SIMPLE_RESULTS.items():
+        result = completed(command)
+        if result is not None:
+            changes[fact] = getattr(result, attribute)
     renegotiation = completed(ScanCommand.SESSION_RENEGOTIATION)
     if renegotiation is not None:
         changes["secure_renegotiation"] = renegotiation.supports_secure_renegotiation
         changes["client_renegotiation"] = renegotiation.client_renegotiations_success_count > 0
-    early = completed(ScanCommand.TLS_1_3_EARLY_DATA)
-    if early is not None:
-        changes["early_data"] = early.supports_early_data
-    heartbleed = completed(ScanCommand.HEARTBLEED)
-    if heartbleed is not None:
-        changes["heartbleed"] = heartbleed.is_vulnerable_to_heartbleed
-    ccs = completed(ScanCommand.OPENSSL_CCS_INJECTION)
-    if ccs is not None:
-        changes["ccs_injection"] = ccs.is_vulnerable_to_ccs_injection
-    fallback = completed(ScanCommand.TLS_FALLBACK_SCSV)
-    if fallback is not None:
-        changes["fallback_scsv"] = fallback.supports_fallback_scsv
     return replace(facts, errors=tuple(errors), **changes)
 
 
