@@ -81,3 +81,11 @@ def test_every_text_is_reachable_documented_and_translated():
     assert {f.code for f in findings} <= documented
     italian = judge_smuggling([KEPT], "it")
     assert italian[0].message.startswith("Il server tratta <CR>.<CR> come contenuto")
+
+
+def test_server_replies_are_quoted_terminal_safe():
+    hostile = SmugglingAttempt(
+        "<LF>.<LF>", AttemptOutcome.SMUGGLED, replies=("250 ok\x1b]0;pwned\x07", "250 Ok")
+    )
+    (finding, *_) = judge_smuggling([hostile], "en")
+    assert "\x1b" not in finding.message and "\x07" not in finding.message

@@ -215,3 +215,15 @@ def test_italian_texts_are_italian():
     assert english.keys() == italian.keys()
     assert italian["tls-compression-on"].startswith("Il server accetta la compressione TLS")
     assert all(italian[code] != english[code] for code in english)
+
+
+def test_what_the_server_said_is_quoted_terminal_safe_and_bounded():
+    hostile = "SMTP EHLO was rejected: 550 \x1b[2J\u202ego away " + "x" * 500
+    (finding,) = grade_tls_scan(modern(outcome=ScanOutcome.UNREACHABLE, detail=hostile), "en")
+    assert "\x1b" not in finding.message and "\u202e" not in finding.message
+    assert len(finding.message) < 300
+    evil_cert = CertificateFacts(
+        "evil\x07.example", "RSA", 1024, None, "sha1WithRSA", "sha1", False
+    )
+    findings = grade_tls_scan(modern(certificates=(evil_cert,)), "en")
+    assert not any("\x07" in f.message for f in findings)

@@ -8,7 +8,8 @@ more replies arrive than the one to the message. That is what a sending server t
 passes such a message on unchanged lets an attacker exploit (forged mail that passes
 SPF for the sending domain; SEC Consult, December 2023).
 
-`judge_smuggling(attempts, lang)` gives the findings; texts from
+`judge_smuggling(attempts, lang)` gives the findings (server replies quoted terminal-safe
+and bounded); texts from
 `knowledge/data/<lang>/smuggling.toml`, codes in docs/tls-quality.md.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from smtpcheck.checks import make_catalogue_finding
+from smtpcheck.checks.posture_findings import quote
 from smtpcheck.report.model import Finding, Status
 
 CATALOGUE = "smuggling"
@@ -75,7 +77,7 @@ def judge_smuggling(
     if smuggled:
         accepted = [a.form for a in smuggled if a.second_message]
         code = "smuggling-accepted" if accepted else "smuggling-ends-early"
-        replies = " | ".join(smuggled[0].replies[:SHOWN_REPLIES])
+        replies = " | ".join(map(quote, smuggled[0].replies[:SHOWN_REPLIES]))
         out.append(
             _finding(
                 Status.FAIL,
@@ -94,7 +96,7 @@ def judge_smuggling(
                 lang,
                 subject,
                 forms=", ".join(a.form for a in rejected),
-                reply=rejected[0].detail or "-",
+                reply=quote(rejected[0].detail or "-"),
             )
         )
     if kept:
@@ -108,7 +110,7 @@ def judge_smuggling(
                 lang,
                 subject,
                 forms=", ".join(a.form for a in untested),
-                reason=untested[0].detail or "-",
+                reason=quote(untested[0].detail or "-"),
             )
         )
     sent = len(kept) + len(smuggled)  # messages the server took (a smuggled one: two)

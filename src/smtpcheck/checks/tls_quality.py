@@ -8,13 +8,16 @@ renegotiation, compression, Extended Master Secret, 0-RTT and known vulnerabilit
 finding); `domain_status` the domain's, which internet.nl takes from its worst address.
 
 Levels come from `knowledge.tls_grades` (insufficient -> fail, phase out -> warn);
-texts from `knowledge/data/<lang>/tls_quality.toml`. Codes: docs/tls-quality.md.
+texts from `knowledge/data/<lang>/tls_quality.toml`. Codes: docs/tls-quality.md. What
+came from the server (a certificate's name, an error text) is quoted terminal-safe and
+bounded, as the other posture checks do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from smtpcheck.checks.posture_findings import quote
 from smtpcheck.checks.tls_quality_crypto import (
     check_certificates,
     check_cipher_order,
@@ -44,10 +47,10 @@ def grade_tls_scan(facts: TlsScanFacts, lang: str, *, subject: str | None = None
     not_scanned = _NOT_SCANNED.get(facts.outcome)
     if not_scanned is not None:
         status, code = not_scanned
-        grader.add(status, code, detail=facts.detail or "-")
+        grader.add(status, code, detail=quote(facts.detail or "-"))
         return grader.findings
     if facts.outcome is ScanOutcome.INCOMPLETE:
-        grader.add(Status.WARN, "tls-scan-incomplete", detail=facts.detail or "-")
+        grader.add(Status.WARN, "tls-scan-incomplete", detail=quote(facts.detail or "-"))
     if facts.quick:
         grader.add(Status.INFO, "tls-scan-quick")
     check_protocols(grader, facts)
@@ -59,7 +62,7 @@ def grade_tls_scan(facts: TlsScanFacts, lang: str, *, subject: str | None = None
     check_features(grader, facts)
     check_vulnerabilities(grader, facts)
     if facts.errors:
-        grader.add(Status.INFO, "tls-scan-errors", errors="; ".join(facts.errors))
+        grader.add(Status.INFO, "tls-scan-errors", errors=grader.listing(map(quote, facts.errors)))
     return grader.findings
 
 

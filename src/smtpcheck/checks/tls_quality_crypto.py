@@ -7,6 +7,7 @@ and a warning what it says should be phased out.
 
 from __future__ import annotations
 
+from smtpcheck.checks.posture_findings import quote
 from smtpcheck.checks.tls_quality_grader import Grader
 from smtpcheck.knowledge.tls_grades import (
     Level,
@@ -125,7 +126,7 @@ def _graded_chain(facts: TlsScanFacts) -> list[CertificateFacts]:
 
 def _key_text(cert: CertificateFacts) -> str:
     key = f"{cert.key_type}-{cert.key_bits}" if cert.key_type in ("RSA", "DSA") else cert.key_type
-    return f"{cert.subject}: {key}" + (f" {cert.curve}" if cert.curve else "")
+    return f"{quote(cert.subject)}: {key}" + (f" {cert.curve}" if cert.curve else "")
 
 
 def check_certificates(grader: Grader, facts: TlsScanFacts) -> None:
@@ -145,7 +146,7 @@ def check_certificates(grader: Grader, facts: TlsScanFacts) -> None:
     else:
         grader.add(Status.PASS, "tls-cert-key-ok", keys=grader.listing(keys))
     weak = [
-        f"{cert.subject}: {cert.signature_algorithm}"
+        f"{quote(cert.subject)}: {quote(cert.signature_algorithm)}"
         for cert in chain
         if signature_level(cert.signature_algorithm, cert.signature_hash) is Level.INSUFFICIENT
     ]

@@ -23,7 +23,7 @@ from smtpcheck.checks.smuggling import AttemptOutcome, SmugglingAttempt
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsOptions, build_context
-from smtpcheck.net.transcript import Transcript
+from smtpcheck.net.transcript import Direction, Transcript
 from smtpcheck.protocol import ProtocolError, Reply, commands
 
 
@@ -130,18 +130,34 @@ def _expect(reply: Reply, step: str, *codes: int) -> None:
 
 
 async def _after_quit(session: SmtpSession) -> list[str]:
-    """Send QUIT and read every reply up to its 221 (or the end): the ones before it."""
+    """Send QUIT and read up to its 221 (or the end); every other reply the server sent
+    after the message's, first lines, in order.
+
+    They are taken from the transcript: a reply that arrived before QUIT was sent answers
+    nothing, and the session skips it (recording it) while it waits for QUIT's answer.
+    """
+    transcript = session.transcript
+    mark = len(transcript.entries)
     await session.send_command(commands.quit(), "quit")
-    replies: list[str] = []
     try:
         for _ in range(MAX_REPLIES):
-            reply = await session.read_reply("quit")
-            if reply.code == 221:
+            if (await session.read_reply("quit")).code == 221:
                 break
-            replies.append(_first_line(reply))
     except SessionError:
         pass  # closed or silent: what came before is the answer
-    return replies
+    said = [
+        entry.data for entry in transcript.entries[mark:] if entry.direction is Direction.RECEIVED
+    ]
+    if said and said[-1].startswith(b"221"):
+        said.pop()
+    return [_first_line_of(data) for data in said]
+
+
+def _first_line_of(data: bytes) -> str:
+    """'250 2.1.0 Ok' from the raw bytes of a reply (its first line, text as for replies)."""
+    line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    text = line.decode("utf-8", "replace")
+    return text[:3] + " " + text[4:] if len(text) > 3 and text[3] in "- " else text
 
 
 async def probe_form(
