@@ -9,7 +9,7 @@ import pytest
 
 from smtpcheck.cli import main as entry
 
-HEAVY = ("asyncio", "dns", "cryptography", "ssl", "rich", "prompt_toolkit", "sslyze", "nassl")
+HEAVY = ("asyncio", "dns", "cryptography", "ssl", "rich", "prompt_toolkit")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["send", "--help"], ["demo", "--help"]])

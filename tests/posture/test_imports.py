@@ -37,6 +37,16 @@ POSTURE_MODULES = (
     "smtpcheck.checks.message_parse",
     "smtpcheck.scenarios.receive.analyse",
     "smtpcheck.cli.receive_runner",
+    # TLS quality (SSLyze runs in a worker process) and the smuggling probe
+    "sslyze",
+    "nassl",
+    "pydantic",
+    "smtpcheck.net.tls_scan",
+    "smtpcheck.net.tls_scan_worker",
+    "smtpcheck.knowledge.tls_grades",
+    "smtpcheck.checks.tls_quality",
+    "smtpcheck.checks.smuggling",
+    "smtpcheck.scenarios.smuggling",
 )
 
 PROBE = """\

@@ -40,10 +40,6 @@ NOT_NEEDED = (
     "smtpcheck.scenarios.send.auth_step",
     "smtpcheck.sink",
     "smtpcheck.console",
-    "smtpcheck.net.tls_scan",
-    "sslyze",
-    "nassl",
-    "pydantic",
 )
 
 PROBE = """\

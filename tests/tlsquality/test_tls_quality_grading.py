@@ -227,3 +227,13 @@ def test_what_the_server_said_is_quoted_terminal_safe_and_bounded():
     )
     findings = grade_tls_scan(modern(certificates=(evil_cert,)), "en")
     assert not any("\x07" in f.message for f in findings)
+
+
+@pytest.mark.parametrize("catalogue", ["tls_quality", "smuggling"])
+def test_italian_fixes_use_the_impersonal_infinitive_as_the_posture_checks_do(catalogue):
+    entries = _data.language_file("it", catalogue)["check"]["finding"]
+    for code, entry in entries.items():
+        fix = entry.get("fix", "")
+        assert not set(re.findall(r"\w+", fix.lower())) & {"tuo", "tua", "tuoi", "tue", "te"}
+        first = fix.split()[0].strip(",:") if fix else "Controllare"
+        assert re.search(r"(ar|er|ir|rr)(e|lo|la|li|le|ne)$", first) or first == "Far", code
