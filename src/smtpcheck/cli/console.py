@@ -76,7 +76,7 @@ def console(
     """
     import asyncio
 
-    from smtpcheck.console.render import paint
+    from smtpcheck.console.render import Styled, paint
     from smtpcheck.console.session import ConsoleEngine, Settings
     from smtpcheck.knowledge.i18n import pick_language
 
@@ -96,7 +96,7 @@ def console(
     interactive = script is None and sys.stdin.isatty() and sys.stdout.isatty()
     colour = "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
-    def emit(lines: list) -> None:  # type: ignore[type-arg]
+    def emit(lines: list[Styled]) -> None:
         sys.stdout.write(paint(lines, colour))
         sys.stdout.flush()
 

@@ -117,8 +117,7 @@ async def _guarded(engine: ConsoleEngine, line: str) -> bool:
     except asyncio.CancelledError:
         if not task.cancelled():
             raise
-        engine.note(engine._t("interrupted"))
-        await engine.shutdown_connection()
+        await engine.interrupted()
         return True
     finally:
         if interrupt_installed:
@@ -137,11 +136,11 @@ async def run_app(settings: Settings, startup: list[str], history_file: str) -> 
     engine = ConsoleEngine(emit, prompter, settings, watch_idle=True)
     session: PromptSession[str] = PromptSession(
         history=ConsoleHistory(history_file, engine),
-        completer=make_completer(lambda: engine.ehlo, lambda: engine.raw_mode),  # type: ignore[arg-type]
+        completer=make_completer(lambda: engine.ehlo, lambda: engine.raw_mode),
         complete_while_typing=False,
     )
     with patch_stdout(raw=True):
-        engine.info(engine._t("welcome"))
+        engine.output.info(engine.t("welcome"))
         try:
             for line in startup:
                 await _guarded(engine, line)

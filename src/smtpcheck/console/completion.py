@@ -14,7 +14,7 @@ from smtpcheck.console.commands import AUTH_HELPER_MECHANISMS, CONSOLE_COMMANDS,
 from smtpcheck.protocol.ehlo import EhloInfo
 
 if TYPE_CHECKING:
-    from prompt_toolkit.completion import CompleteEvent, Completion
+    from prompt_toolkit.completion import CompleteEvent, Completer, Completion
     from prompt_toolkit.document import Document
 
 #: verbs every server knows (RFC 5321), offered always
@@ -112,7 +112,7 @@ def suggestions(text: str, ehlo: EhloInfo | None, *, raw_mode: bool = False) -> 
     return []
 
 
-def make_completer(ehlo: Callable[[], EhloInfo | None], raw_mode: Callable[[], bool]) -> object:
+def make_completer(ehlo: Callable[[], EhloInfo | None], raw_mode: Callable[[], bool]) -> Completer:
     """A prompt_toolkit completer over `suggestions` (imports prompt_toolkit)."""
     from prompt_toolkit.completion import Completer, Completion
 

@@ -1,9 +1,9 @@
 """The console's connection: open (a host, or a domain's MX hosts), STARTTLS, close.
 
-A mixin of `ConsoleEngine` (console/session.py). Network failures end in one clear
+Functions over a `ConsoleState` (console/state.py). Network failures end in one clear
 line and the console carries on: a timeout keeps the connection (a late reply is shown
-when it comes), anything else drops it (`_failed`). Between commands a watcher shows
-what the server says unasked (a 421, a closed connection).
+when it comes), anything else drops it (`after_failure`). Between commands an
+`IdleWatcher` shows what the server says unasked (a 421, a closed connection).
 """
 
 from __future__ import annotations
@@ -11,184 +11,196 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import ssl
 
 from smtpcheck.console import commands as console
-from smtpcheck.console.engine_state import EngineState
 from smtpcheck.console.messages import labels
-from smtpcheck.console.render import tls_lines
+from smtpcheck.console.render import entry_lines, tls_lines
+from smtpcheck.console.state import ConsoleState
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsConfigError, TlsOptions, build_context
-from smtpcheck.net.transcript import Transcript
+from smtpcheck.net.transcript import Direction, Entry, Transcript
+from smtpcheck.protocol import Reply
 
 
-class Connection(EngineState):
-    """Connecting, STARTTLS, the idle watcher and closing."""
+def tls_context(state: ConsoleState) -> ssl.SSLContext:
+    settings = state.settings
+    return build_context(TlsOptions(verify=settings.tls_verify, ca_file=settings.ca_file))
 
-    # -- connecting -----------------------------------------------------------------
 
-    def _tls_context(self) -> object:
-        return build_context(
-            TlsOptions(verify=self.settings.tls_verify, ca_file=self.settings.ca_file)
-        )
+def _new_session(state: ConsoleState) -> SmtpSession:
+    """A session whose transcript entries are shown (and logged) as they happen."""
 
-    async def open(self, request: console.Open) -> None:
-        if self.session is not None:
-            self.error(self._t("open.already", host=self.host))
+    def show_entry(entry: Entry) -> None:
+        raw = state.sending_raw and entry.direction is Direction.SENT
+        if entry.direction is Direction.ERROR:
+            state.output.errors += 1
+        state.output.show(entry_lines(entry, raw=raw, explain=state.settings.explain))
+
+    def annotate(reply: Reply, step: str) -> str | None:
+        from smtpcheck.knowledge.hints import normalize_step
+        from smtpcheck.scenarios.annotate import short_meaning
+
+        lang = state.settings.lang
+        return short_meaning(reply, normalize_step(reply.command or step) or "", lang)
+
+    transcript = Transcript()
+    transcript.add_listener(show_entry)
+    return SmtpSession(transcript, timeout=state.settings.timeout, annotator=annotate)
+
+
+async def open_connection(state: ConsoleState, request: console.Open) -> None:
+    out = state.output
+    if state.session is not None:
+        out.error(state.t("open.already", host=state.host))
+        return
+    port = request.port or (465 if request.tls else 25)
+    targets: list[tuple[str, str]]  # (address or name to connect to, name for TLS)
+    if "@" in request.target:
+        found = await _mail_hosts(state, request.target.rpartition("@")[2])
+        if not found:
             return
-        port = request.port or (465 if request.tls else 25)
-        targets: list[tuple[str, str]]  # (address or name to connect to, name for TLS)
-        if "@" in request.target:
-            found = await self._mail_hosts(request.target.rpartition("@")[2])
-            if not found:
-                return
-            targets = found
-        else:
-            targets = [(request.target, request.target)]
-        context = None
-        if request.tls:
-            try:
-                context = self._tls_context()
-            except TlsConfigError as exc:
-                self.error(str(exc))
-                return
-        errors_before = self.errors
-        for address, name in targets:
-            transcript = Transcript()
-            transcript.add_listener(self._on_entry)
-            session = SmtpSession(
-                transcript, timeout=self.settings.timeout, annotator=self._annotate
-            )
-            self.note(self._t("open.trying", host=address, port=port))
-            try:
-                await session.connect(
-                    address,
-                    port,
-                    tls_context=context,  # type: ignore[arg-type]
-                    server_hostname=self.settings.sni or name,
-                )
-            except SessionError:
-                continue  # the transcript has said why
-            # An MX host that failed before this one worked is shown, not a failed step
-            # (the exit status of a script; `send` calls it a warning too).
-            self.errors = errors_before
-            self.session, self.host = session, name
-            self.envelope_from, self.envelope_to = None, []
-            if session.tls is not None:
-                self._show_tls()
-            try:
-                self.last_reply = await session.read_reply("banner", (220,))
-            except SessionError as exc:
-                await self._failed(exc)
-            return
-        if len(targets) > 1:
-            self.error(self._t("open.none"))
-
-    async def _mail_hosts(self, domain: str) -> list[tuple[str, str]]:
-        from smtpcheck.dns.mx import mail_targets
-
-        self.note(self._t("open.mx", domain=domain))
+        targets = found
+    else:
+        targets = [(request.target, request.target)]
+    context = None
+    if request.tls:
         try:
-            found = await mail_targets(
-                domain, dns=self.settings.dns, timeout=min(self.settings.timeout, 10.0)
-            )
-        except Exception as exc:  # the dns layer reports each failure as its own exception
-            self.error(self._t("open.mx_failed", domain=domain, reason=exc))
-            return []
-        for host, ip, preference in found:
-            self.note(f"MX {preference} {host} -> {ip}")
-        return [(ip, host) for host, ip, _ in found]
-
-    async def close(self, *, quiet: bool = False) -> None:
-        session, self.session = self.session, None
-        if session is None:
-            if not quiet:
-                self.error(self._t("not_connected"))
-            return
-        await session.close()
-        self.note(self._t("closed"))
-
-    async def _failed(self, exc: SessionError) -> None:
-        """After a failed step: keep the connection on a timeout, drop it otherwise."""
-        if exc.kind is FailureKind.TIMEOUT and self.connected:
-            self.note(self._t("timeout.kept"))
-            return
-        session, self.session = self.session, None
-        if session is not None:
-            await session.close()
-        self.note(self._t("lost"))
-
-    def _require(self) -> SmtpSession | None:
-        if self.session is None:
-            self.error(self._t("not_connected"))
-        return self.session
-
-    async def _starttls(self) -> None:
-        assert self.session is not None
-        try:
-            context = self._tls_context()
+            context = tls_context(state)
         except TlsConfigError as exc:
-            self.error(str(exc))
-            await self.close(quiet=True)
+            out.error(str(exc))
             return
-        name = self.settings.sni or self.host
-        await self.session.starttls(context, server_hostname=name)  # type: ignore[arg-type]
-        self._show_tls()
+    errors_before = out.errors
+    for address, name in targets:
+        session = _new_session(state)
+        out.note(state.t("open.trying", host=address, port=port))
+        try:
+            await session.connect(
+                address,
+                port,
+                tls_context=context,
+                server_hostname=state.settings.sni or name,
+            )
+        except SessionError:
+            continue  # the transcript has said why
+        # An MX host that failed before this one worked is shown, not a failed step
+        # (the exit status of a script; `send` calls it a warning too).
+        out.errors = errors_before
+        state.session, state.host = session, name
+        state.envelope.sender, state.envelope.recipients = None, []
+        if session.tls is not None:
+            show_tls(state)
+        try:
+            state.last_reply = await session.read_reply("banner", (220,))
+        except SessionError as exc:
+            await after_failure(state, exc)
+        return
+    if len(targets) > 1:
+        out.error(state.t("open.none"))
 
-    def _show_tls(self) -> None:
-        from smtpcheck.net.verify import verify_chain
 
-        assert self.session is not None and self.session.tls is not None
-        info = self.session.tls
-        result = verify_chain(
-            [cert.der for cert in info.chain],
-            host=self.settings.sni or self.host or "",
-            ca_path=self.settings.ca_file,
-        )
-        verdict = result.problem() or "ok"
-        self.show(tls_lines(info, verdict, labels(self.settings.lang)))
+async def _mail_hosts(state: ConsoleState, domain: str) -> list[tuple[str, str]]:
+    from smtpcheck.dns.mx import mail_targets
 
-    # -- between commands ---------------------------------------------------------
+    settings = state.settings
+    state.output.note(state.t("open.mx", domain=domain))
+    try:
+        found = await mail_targets(domain, dns=settings.dns, timeout=min(settings.timeout, 10.0))
+    except Exception as exc:  # the dns layer reports each failure as its own exception
+        state.output.error(state.t("open.mx_failed", domain=domain, reason=exc))
+        return []
+    for host, ip, preference in found:
+        state.output.note(f"MX {preference} {host} -> {ip}")
+    return [(ip, host) for host, ip, _ in found]
 
-    def start_watching(self) -> None:
-        """Show replies (a 421, a closed connection) that come while nobody asked."""
-        if self.watch_idle and self.session is not None and self._watcher is None:
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
-    async def stop_watching(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None and not watcher.done():
-            watcher.cancel()
+async def close(state: ConsoleState, *, quiet: bool = False) -> None:
+    session, state.session = state.session, None
+    if session is None:
+        if not quiet:
+            state.output.error(state.t("not_connected"))
+        return
+    await session.close()
+    state.output.note(state.t("closed"))
+
+
+async def drop(state: ConsoleState) -> None:
+    """Drop the connection without a word (after an interrupt, or when leaving)."""
+    session, state.session = state.session, None
+    if session is not None:
+        await session.close()
+
+
+async def after_failure(state: ConsoleState, exc: SessionError) -> None:
+    """After a failed step: keep the connection on a timeout, drop it otherwise."""
+    if exc.kind is FailureKind.TIMEOUT and state.connected:
+        state.output.note(state.t("timeout.kept"))
+        return
+    await drop(state)
+    state.output.note(state.t("lost"))
+
+
+def require(state: ConsoleState) -> SmtpSession | None:
+    """The session, or None after saying that there is none."""
+    if state.session is None:
+        state.output.error(state.t("not_connected"))
+    return state.session
+
+
+async def starttls(state: ConsoleState, session: SmtpSession) -> None:
+    """The TLS handshake after the server's 220 to STARTTLS, then its summary."""
+    try:
+        context = tls_context(state)
+    except TlsConfigError as exc:
+        state.output.error(str(exc))
+        await close(state, quiet=True)
+        return
+    await session.starttls(context, server_hostname=state.settings.sni or state.host)
+    show_tls(state)
+
+
+def show_tls(state: ConsoleState) -> None:
+    from smtpcheck.net.verify import verify_chain
+
+    assert state.session is not None and state.session.tls is not None
+    info = state.session.tls
+    result = verify_chain(
+        [cert.der for cert in info.chain],
+        host=state.settings.sni or state.host or "",
+        ca_path=state.settings.ca_file,
+    )
+    verdict = result.problem() or "ok"
+    state.output.show(tls_lines(info, verdict, labels(state.settings.lang)))
+
+
+class IdleWatcher:
+    """Between commands, shows what the server says unasked (a 421, a closed connection)."""
+
+    def __init__(self, state: ConsoleState) -> None:
+        self._state = state
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._state.session is not None and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+                await task
 
     async def _watch(self) -> None:
-        while self.session is not None:
+        state = self._state
+        while state.session is not None:
             try:
                 # No deadline at the prompt: the user may think for as long as they like;
-                # stop_watching cancels this read when the next command starts.
-                reply = await self.session.read_reply("idle", timeout=math.inf)
+                # stop() cancels this read when the next command starts.
+                reply = await state.session.read_reply("idle", timeout=math.inf)
             except SessionError as exc:
-                self._watcher = None
-                await self._failed(exc)
+                self._task = None
+                await after_failure(state, exc)
                 return
-            self.last_reply = reply
-
-    # -- leaving ------------------------------------------------------------------------
-
-    async def shutdown_connection(self) -> None:
-        """Drop the connection at once (after an interrupt: its state is unknown)."""
-        await self.stop_watching()
-        session, self.session = self.session, None
-        if session is not None:
-            await session.close()
-
-    async def shutdown(self) -> None:
-        """Leave nothing open: the watcher, the connection (no QUIT), the log file."""
-        await self.stop_watching()
-        if self.session is not None:
-            session, self.session = self.session, None
-            await session.close()
-        if self.logfile is not None:
-            self.logfile.close()
-            self.logfile = None
+            state.last_reply = reply

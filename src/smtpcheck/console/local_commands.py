@@ -1,8 +1,9 @@
 """Console commands answered without the server: set, status and explain.
 
-A mixin of `ConsoleEngine` (console/session.py). `set` changes the settings (and opens
-or closes the log file), `status` shows the connection, `explain` says what the last
-reply (or a code typed after it) means, with the likely causes and fixes of a failure.
+Functions over a `ConsoleState` (console/state.py). `set` changes the settings (and
+opens or closes the log file), `status` shows the connection, `explain` says what the
+last reply (or a code typed after it) means, with the likely causes and fixes of a
+failure.
 """
 
 from __future__ import annotations
@@ -10,160 +11,162 @@ from __future__ import annotations
 import os
 
 from smtpcheck.console import commands as console
-from smtpcheck.console.engine_state import EngineState
 from smtpcheck.console.messages import labels
 from smtpcheck.console.render import Styled, explanation_lines
+from smtpcheck.console.state import ConsoleState, Settings
 from smtpcheck.protocol.ehlo import EhloInfo
 
+#: what `unset NAME` goes back to (the rest go back to "not set")
+_DEFAULTS = {"explain": "on", "tls-verify": "off", "timeout": "30", "raw-wait": "3"}
 
-class LocalCommands(EngineState):
-    """Settings, status and explanations."""
 
-    # -- settings, status, explanations ---------------------------------------------
+def apply_setting(state: ConsoleState, request: console.Set) -> None:
+    """`set`, `set NAME`, `set NAME VALUE`, `unset NAME`."""
+    name, value = request.name, request.value
+    if name is None:
+        show_settings(state)
+        return
+    if name not in console.SETTINGS:
+        state.output.error(state.t("set.unknown", name=name, names=", ".join(console.SETTINGS)))
+        return
+    if name == "localecho":
+        state.output.note(state.t("set.localecho"))
+        return
+    if name == "logfile":
+        off = request.unset or (value or "").lower() == "off"
+        _set_logfile(state, None if off else value)
+        return
+    if request.unset:
+        value = _DEFAULTS.get(name, "")
+    if value is None:
+        show_settings(state, only=name)
+        return
+    try:
+        _set(state.settings, name, value)
+    except (ValueError, console.CommandError) as exc:
+        state.output.error(f"set {name}: {exc}")
+        return
+    if name == "timeout" and state.session is not None:
+        state.session.timeout = state.settings.timeout
+    show_settings(state, only=name)
 
-    def apply_setting(self, request: console.Set) -> None:
-        name, value = request.name, request.value
-        if name is None:
-            self.show_settings()
-            return
-        if name not in console.SETTINGS:
-            self.error(self._t("set.unknown", name=name, names=", ".join(console.SETTINGS)))
-            return
-        if name == "localecho":
-            self.note(self._t("set.localecho"))
-            return
-        if name == "logfile":
-            self._set_logfile(None if request.unset or (value or "").lower() == "off" else value)
-            return
-        if request.unset:
-            value = {"explain": "on", "tls-verify": "off", "timeout": "30", "raw-wait": "3"}.get(
-                name, ""
-            )
-        if value is None:
-            self.show_settings(only=name)
-            return
+
+def _set(settings: Settings, name: str, value: str) -> None:
+    if name == "explain":
+        settings.explain = console.parse_on_off(value)
+    elif name == "tls-verify":
+        settings.tls_verify = console.parse_on_off(value)
+    elif name in ("timeout", "raw-wait"):
+        seconds = float(value.rstrip("s"))
+        if seconds <= 0:
+            raise ValueError("must be more than 0")
+        if name == "timeout":
+            settings.timeout = seconds
+        else:
+            settings.raw_wait = seconds
+    elif name == "lang":
+        if value not in ("en", "it"):
+            raise ValueError("use en or it")
+        settings.lang = value
+    elif name == "ca-file":
+        settings.ca_file = value or None
+    elif name == "sni":
+        settings.sni = value or None
+    elif name == "dns":
+        settings.dns = value or None
+
+
+def _set_logfile(state: ConsoleState, path: str | None) -> None:
+    out = state.output
+    stopped = out.stop_log()
+    if stopped is not None:
+        out.note(state.t("log.stopped", path=stopped))
+    if not path:
+        return
+    path = os.path.expanduser(path)
+    try:
+        out.start_log(path)
+    except OSError as exc:
+        out.error(state.t("log.failed", path=path, reason=exc.strerror or exc))
+        return
+    out.note(state.t("log.started", path=path))
+
+
+def show_settings(state: ConsoleState, only: str | None = None) -> None:
+    settings = state.settings
+    values = {
+        "localecho": "on",
+        "logfile": state.output.logfile_path or "off",
+        "explain": "on" if settings.explain else "off",
+        "timeout": f"{settings.timeout:g}s",
+        "lang": settings.lang,
+        "tls-verify": "on" if settings.tls_verify else "off",
+        "ca-file": settings.ca_file or "-",
+        "sni": settings.sni or "-",
+        "dns": settings.dns or "-",
+        "raw-wait": f"{settings.raw_wait:g}s",
+    }
+    names = [only] if only else list(values)
+    state.output.info("\n".join(f"{name} = {values[name]}" for name in names))
+
+
+def status(state: ConsoleState) -> None:
+    session = state.session
+    if session is None:
+        state.output.info(state.t("not_connected"))
+        return
+    peer = f"{session.peer[0]} port {session.peer[1]}" if session.peer else "?"
+    lines = [state.t("status.connected", host=state.host, peer=peer)]
+    lines.append(f"TLS: {session.tls.summary() if session.tls else '-'}")
+    lines.append(state.t("status.state", state=session.protocol.state.value))
+    ehlo = session.protocol.ehlo
+    if ehlo is not None:
+        lines.append(state.t("status.extensions", keywords=" ".join(ehlo.keywords) or "-"))
+    state.output.info("\n".join(lines))
+
+
+def explain(state: ConsoleState, text: str) -> None:
+    """`explain` (the last reply) or `explain REPLY` (a reply pasted after it)."""
+    from smtpcheck.knowledge import explain_reply, explain_text
+    from smtpcheck.knowledge.hints import normalize_step
+    from smtpcheck.scenarios.annotate import failure_explanation
+
+    out, lang = state.output, state.settings.lang
+    if text:
         try:
-            self._set(name, value)
-        except (ValueError, console.CommandError) as exc:
-            self.error(f"set {name}: {exc}")
-            return
-        self.show_settings(only=name)
-
-    def _set(self, name: str, value: str) -> None:
-        if name == "explain":
-            self.settings.explain = console.parse_on_off(value)
-        elif name == "tls-verify":
-            self.settings.tls_verify = console.parse_on_off(value)
-        elif name in ("timeout", "raw-wait"):
-            seconds = float(value.rstrip("s"))
-            if seconds <= 0:
-                raise ValueError("must be more than 0")
-            if name == "timeout":
-                self.settings.timeout = seconds
-                if self.session is not None:
-                    self.session.timeout = seconds
-            else:
-                self.settings.raw_wait = seconds
-        elif name == "lang":
-            if value not in ("en", "it"):
-                raise ValueError("use en or it")
-            self.settings.lang = value
-        elif name == "ca-file":
-            self.settings.ca_file = value or None
-        elif name == "sni":
-            self.settings.sni = value or None
-        elif name == "dns":
-            self.settings.dns = value or None
-
-    def _set_logfile(self, path: str | None) -> None:
-        if self.logfile is not None:
-            self.logfile.close()
-            self.note(self._t("log.stopped", path=self.logfile_path))
-            self.logfile = self.logfile_path = None
-        if not path:
-            return
-        path = os.path.expanduser(path)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            self.logfile = os.fdopen(descriptor, "a", encoding="utf-8")
-        except OSError as exc:
-            self.error(self._t("log.failed", path=path, reason=exc.strerror or exc))
-            return
-        self.logfile_path = path
-        self.note(self._t("log.started", path=path))
-
-    def show_settings(self, only: str | None = None) -> None:
-        values = {
-            "localecho": "on",
-            "logfile": self.logfile_path or "off",
-            "explain": "on" if self.settings.explain else "off",
-            "timeout": f"{self.settings.timeout:g}s",
-            "lang": self.settings.lang,
-            "tls-verify": "on" if self.settings.tls_verify else "off",
-            "ca-file": self.settings.ca_file or "-",
-            "sni": self.settings.sni or "-",
-            "dns": self.settings.dns or "-",
-            "raw-wait": f"{self.settings.raw_wait:g}s",
-        }
-        names = [only] if only else list(values)
-        self.info("\n".join(f"{name} = {values[name]}" for name in names))
-
-    def status(self) -> None:
-        session = self.session
-        if session is None:
-            self.info(self._t("not_connected"))
-            return
-        peer = f"{session.peer[0]} port {session.peer[1]}" if session.peer else "?"
-        lines = [self._t("status.connected", host=self.host, peer=peer)]
-        lines.append(f"TLS: {session.tls.summary() if session.tls else '-'}")
-        lines.append(self._t("status.state", state=session.protocol.state.value))
-        ehlo = session.protocol.ehlo
-        if ehlo is not None:
-            lines.append(self._t("status.extensions", keywords=" ".join(ehlo.keywords) or "-"))
-        self.info("\n".join(lines))
-
-    def explain(self, text: str) -> None:
-        from smtpcheck.knowledge import explain_text
-        from smtpcheck.knowledge.hints import normalize_step
-        from smtpcheck.scenarios.annotate import failure_explanation
-
-        lang = self.settings.lang
-        if text:
-            try:
-                known = explain_text(text, None, lang)
-            except ValueError as exc:
-                self.error(str(exc))
-                return
-            self.show(explanation_lines(known, None, labels(lang)), log=False)
-            return
-        reply = self.last_reply
-        if reply is None:
-            self.error(self._t("explain.nothing"))
-            return
-        if reply.command in ("EHLO", "LHLO") and reply.is_success and self.ehlo is not None:
-            self._explain_ehlo(self.ehlo)
-            return
-        from smtpcheck.knowledge import explain_reply
-
-        step = normalize_step(reply.command)
-        enhanced = str(reply.enhanced_status) if reply.enhanced_status else None
-        try:
-            known = explain_reply(reply.code, enhanced, reply.text, step, lang)
+            known = explain_text(text, None, lang)
         except ValueError as exc:
-            self.error(str(exc))
+            out.error(str(exc))
             return
-        failure = None
-        if reply.code >= 400:
-            failure = failure_explanation(reply, step or "", lang)
-        self.show(explanation_lines(known, failure, labels(lang)), log=False)
+        out.show(explanation_lines(known, None, labels(lang)), log=False)
+        return
+    reply = state.last_reply
+    if reply is None:
+        out.error(state.t("explain.nothing"))
+        return
+    if reply.command in ("EHLO", "LHLO") and reply.is_success and state.ehlo is not None:
+        _explain_ehlo(state, state.ehlo)
+        return
+    step = normalize_step(reply.command)
+    enhanced = str(reply.enhanced_status) if reply.enhanced_status else None
+    try:
+        known = explain_reply(reply.code, enhanced, reply.text, step, lang)
+    except ValueError as exc:
+        out.error(str(exc))
+        return
+    failure = None
+    if reply.code >= 400:
+        failure = failure_explanation(reply, step or "", lang)
+    out.show(explanation_lines(known, failure, labels(lang)), log=False)
 
-    def _explain_ehlo(self, ehlo: EhloInfo) -> None:
-        from smtpcheck.knowledge import explain_ehlo_keyword
 
-        lines = [Styled("heading", self._t("explain.ehlo", host=ehlo.hostname))]
-        for keyword, params in ehlo.keywords.items():
-            info = explain_ehlo_keyword(keyword, params, self.settings.lang)
-            shown = " ".join((keyword, *params))
-            detail = f" ({info.params_meaning})" if info.params_meaning else ""
-            lines.append(Styled("info", f"  {shown}: {info.meaning}{detail}"))
-        self.show(lines, log=False)
+def _explain_ehlo(state: ConsoleState, ehlo: EhloInfo) -> None:
+    from smtpcheck.knowledge import explain_ehlo_keyword
+
+    lines = [Styled("heading", state.t("explain.ehlo", host=ehlo.hostname))]
+    for keyword, params in ehlo.keywords.items():
+        info = explain_ehlo_keyword(keyword, params, state.settings.lang)
+        shown = " ".join((keyword, *params))
+        detail = f" ({info.params_meaning})" if info.params_meaning else ""
+        lines.append(Styled("info", f"  {shown}: {info.meaning}{detail}"))
+    state.output.show(lines, log=False)

@@ -40,7 +40,7 @@ class ScriptPrompter:
             return await asyncio.to_thread(getpass.getpass, prompt)
         except (OSError, EOFError):
             if self.engine is not None:
-                self.engine.error(self.engine._t("auth.no_password"))
+                self.engine.output.error(self.engine.t("auth.no_password"))
             return None
 
     async def read_message(self, template: str) -> str | None:
