@@ -107,6 +107,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "interrupted": "Interrupted: the connection is dropped, as its state is unknown",
         "bye": "Bye",
         "unexpected": "unexpected error (please report it): {error}",
+        "script.message_skipped": (
+            "{command} did not start message mode: the message that follows it in the"
+            " script is skipped up to its final dot, not sent as commands"
+            " (script lines skipped: {lines})"
+        ),
+        "script.message_skipped_to_end": (
+            "{command} did not start message mode: the rest of the script is its message"
+            " (no line holds a single dot), skipped (script lines skipped: {lines})"
+        ),
     },
     "it": {
         "help": HELP_IT,
@@ -159,6 +168,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "interrupted": "Interrotto: la connessione viene chiusa, il suo stato è incerto",
         "bye": "Ciao",
         "unexpected": "errore imprevisto (per favore segnalalo): {error}",
+        "script.message_skipped": (
+            "{command} non ha avviato la modalità messaggio: il messaggio che lo segue nello"
+            " script viene saltato fino al punto finale, non inviato come comandi"
+            " (righe dello script saltate: {lines})"
+        ),
+        "script.message_skipped_to_end": (
+            "{command} non ha avviato la modalità messaggio: il resto dello script è il suo"
+            " messaggio (nessuna riga con un solo punto), saltato"
+            " (righe dello script saltate: {lines})"
+        ),
     },
 }
 
