@@ -96,3 +96,10 @@ def test_every_message_exists_in_english_and_italian() -> None:
     assert set(MESSAGES["en"]) == set(MESSAGES["it"])
     assert msg("open.trying", "it", host="h", port=25) == "Provo h porta 25"
     assert msg("closed", "xx") == "Connection closed"
+
+
+def test_completion_shows_a_servers_control_bytes_as_escapes() -> None:
+    hostile = Reply.build(250, "evil.test", "AUTH PLAIN X\x1b]0;T\x07", command="EHLO")
+    offered = suggestions("auth ", parse_ehlo(hostile))
+    assert "X\\x1b]0;T\\x07" in offered
+    assert not any("\x1b" in word or "\x07" in word for word in offered)

@@ -1,8 +1,9 @@
 """What Tab offers at the console prompt: verbs, the server's extensions, settings.
 
 `suggestions(text, ehlo)` is pure: the words that may replace the word being typed,
-given what the server advertised in its last EHLO reply. `ConsoleCompleter` adapts it
-to prompt_toolkit (imported only by the interactive front end).
+given what the server advertised in its last EHLO reply (its words made visible: a
+server chooses them). `ConsoleCompleter` adapts it to prompt_toolkit (imported only by
+the interactive front end).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from smtpcheck.console.commands import AUTH_HELPER_MECHANISMS, CONSOLE_COMMANDS, SETTINGS
 from smtpcheck.protocol.ehlo import EhloInfo
+from smtpcheck.report.visible import visible
 
 if TYPE_CHECKING:
     from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -95,7 +97,7 @@ def suggestions(text: str, ehlo: EhloInfo | None, *, raw_mode: bool = False) -> 
         return _matching(current, _rcpt_parameters(ehlo))
     if len(words) == 2:
         if first == "auth":
-            offered = ehlo.auth_mechanisms if ehlo else ()
+            offered = [visible(m) for m in ehlo.auth_mechanisms] if ehlo else []
             return _matching(current, [*offered, *(m.lower() for m in AUTH_HELPER_MECHANISMS)])
         if first in ("set", "unset"):
             return _matching(current, SETTINGS)

@@ -5,6 +5,11 @@ them with ANSI colours on a terminal, and the log file gets the same text unpain
 Markers follow swaks and `report.live`: ` -> ` sent, `<-  ` received, `~>`/`<~` under
 TLS, `=== ` notes, `*** ` errors; raw bytes sent in raw mode are marked `!-> ` (`!~> `)
 and shown with visible escapes. Replies are coloured by class (2xx, 3xx, 4xx, 5xx).
+
+A banner, a reply, a certificate name or an EHLO keyword comes from a server we do not
+trust: `paint` passes every line through `report.visible.visible()`, so no control
+byte (ESC, OSC, BEL, NUL, a bare CR...) reaches the terminal or the log file, whatever
+line it came in.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from smtpcheck.net.tls import TlsInfo
 from smtpcheck.net.transcript import Direction, Entry
 from smtpcheck.report.live import marker
 from smtpcheck.report.model import Explanation
+from smtpcheck.report.visible import visible, visible_bytes
 
 
 class Styled(NamedTuple):
@@ -43,11 +49,12 @@ ANSI = {
 
 
 def paint(lines: list[Styled], colour: bool) -> str:
-    """The lines as terminal text, each ending with a newline."""
+    """The lines as terminal text, each ending with a newline; controls made visible."""
     out = []
     for style, text in lines:
         code = ANSI.get(style, "") if colour else ""
-        out.append(f"{code}{text}{RESET}" if code else text)
+        shown = visible(text)
+        out.append(f"{code}{shown}{RESET}" if code else shown)
     return "".join(line + "\n" for line in out)
 
 
@@ -61,10 +68,10 @@ def entry_lines(entry: Entry, *, raw: bool = False, explain: bool = True) -> lis
     if entry.direction is Direction.SENT and raw:
         prefix = "!~> " if entry.tls else "!-> "
         return [Styled("raw", prefix + show_bytes(entry.data))]
-    lines = entry.text().split("\n")
-    if len(lines) > 1 and lines[-1] == "":
-        lines.pop()
-    lines = [line.removesuffix("\r") for line in lines]
+    chunks = entry.data.split(b"\n")
+    if len(chunks) > 1 and chunks[-1] == b"":
+        chunks.pop()
+    lines = [visible_bytes(chunk.removesuffix(b"\r")) for chunk in chunks]
     prefix = marker(entry)
     if entry.direction is Direction.SENT:
         return [Styled("sent", prefix + line) for line in lines]

@@ -21,6 +21,7 @@ from smtpcheck.console.auth_helper import authenticate
 from smtpcheck.console.render import Styled
 from smtpcheck.console.state import ConsoleState, Emit, Output, Prompter, Settings
 from smtpcheck.protocol.ehlo import EhloInfo
+from smtpcheck.report.visible import visible
 
 __all__ = ["ConsoleEngine", "Emit", "Prompter", "Settings"]
 
@@ -68,7 +69,8 @@ class ConsoleEngine:
             return "raw> "
         if state.session is None:
             return "smtpcheck> "
-        return f"{state.host}{' (tls)' if state.session.under_tls else ''}> "
+        host = visible(state.host or "")  # an MX name comes from DNS: shown escaped
+        return f"{host}{' (tls)' if state.session.under_tls else ''}> "
 
     def t(self, key: str, **fmt: object) -> str:
         return self.state.t(key, **fmt)
