@@ -68,6 +68,10 @@ class ConsolePty:
         return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
 
 
+#: the type of the `console_pty` fixture: `console_pty(*args, timeout=10)`
+Start = Callable[..., ConsolePty]
+
+
 @pytest.fixture
 def console_env(tmp_path: Path) -> dict[str, str]:
     return {

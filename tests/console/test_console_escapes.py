@@ -24,7 +24,7 @@ from peers.badserver import BadServer, BadServerFactory
 from smtpcheck.sink import SinkConfig, run_in_thread
 from smtpcheck.sink.server import ThreadedSink
 
-from .conftest import ConsolePty
+from .conftest import Start
 
 #: retitle the window, clear the screen, bold red, NUL, a one-byte CSI (C1), a bare CR
 HOSTILE = b"\x1b]0;PWNED-TITLE\x07\x1b[2J\x1b[31;1mRED\x00NUL\xc2\x9bC1\rCR"
@@ -84,9 +84,9 @@ def test_script_mode_and_the_log_show_control_bytes_as_escapes(
 
 
 def test_in_a_pty_control_bytes_are_shown_not_obeyed(
-    evil_server: BadServer, console_pty: object
+    evil_server: BadServer, console_pty: Start
 ) -> None:
-    console: ConsolePty = console_pty("127.0.0.1", str(evil_server.port))  # type: ignore[operator]
+    console = console_pty("127.0.0.1", str(evil_server.port))
     console.expect("PWNED-TITLE")
     console.type("EHLO contoso.test")
     console.expect("250 8BITMIME")

@@ -12,10 +12,9 @@ import pytest
 
 from smtpcheck.sink import SinkConfig, get_persona, run_in_thread
 
-from .conftest import ConsolePty
+from .conftest import Start
 
 PROMPT = "smtpcheck>"  # prompt_toolkit draws the trailing space as a cursor move
-Start = Callable[..., ConsolePty]
 
 
 @pytest.fixture
