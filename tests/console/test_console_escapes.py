@@ -9,18 +9,14 @@ each is shown as a visible escape (`\\x1b`, `\\x07`...).
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from clirun import run_cli
 from peers.badserver import BadServer, BadServerFactory
+from peers.process import make_certificate
 from smtpcheck.sink import SinkConfig, run_in_thread
 from smtpcheck.sink.server import ThreadedSink
 
@@ -30,6 +26,8 @@ from .conftest import Start
 HOSTILE = b"\x1b]0;PWNED-TITLE\x07\x1b[2J\x1b[31;1mRED\x00NUL\xc2\x9bC1\rCR"
 #: the same, as the console shows it
 HOSTILE_SHOWN = "\\x1b]0;PWNED-TITLE\\x07\\x1b[2J\\x1b[31;1mRED\\x00NUL\\x9bC1\\rCR"
+#: a certificate's name: retitle the window, clear the screen
+HOSTILE_NAME = "cn\x1b]0;PWNED-CN\x07\x1b[2J"
 #: what must never reach the terminal raw (the console itself writes no colour here)
 RAW_CONTROLS = ("\x1b]", "\x07", "\x00", "\x9b", "\x1b[2J", "\x1b[31;1m", "\x1b[5m", "\x1b[5M")
 
@@ -109,45 +107,11 @@ def test_in_a_pty_control_bytes_are_shown_not_obeyed(
     assert HOSTILE_SHOWN in drawn
 
 
-def _hostile_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate whose subject, issuer and names carry control bytes."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "cn\x1b]0;PWNED-CN\x07\x1b[2J"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "org\x00\x9b31m"),
-        ]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("san\x1b[31;1m.test")]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture
 def hostile_tls_sink(tmp_path: Path) -> Iterator[ThreadedSink]:
     """The sink with implicit TLS, presenting the hostile certificate."""
-    cert, key = _hostile_certificate(tmp_path)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_certificate(cert, key, hostname=HOSTILE_NAME)  # in the subject, issuer and names
     config = SinkConfig(
         port=0, tls_port=0, tls_cert=cert, tls_key=key, store_dir=tmp_path / "sink", durable=False
     )
@@ -161,7 +125,7 @@ def test_certificate_names_are_shown_as_escapes(hostile_tls_sink: ThreadedSink) 
     out = result.stdout
     assert result.code == 0, out
     _assert_no_raw_controls(out)
-    assert "=== Certificate subject: " in out
-    assert "cn\\x1b]0\\;PWNED-CN\\x07\\x1b[2J" in out  # subject (and issuer: self-signed)
-    assert "=== Names: san\\x1b[31;1m.test" in out
+    assert "=== Certificate subject: CN=cn\\x1b]0\\;PWNED-CN\\x07\\x1b[2J\n" in out
+    assert "=== Issuer: CN=cn\\x1b]0\\;PWNED-CN\\x07\\x1b[2J\n" in out
+    assert "=== Names: cn\\x1b]0;PWNED-CN\\x07\\x1b[2J, localhost" in out
     assert "<~  221" in out
