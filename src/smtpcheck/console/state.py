@@ -19,7 +19,7 @@ from typing import IO, Protocol
 from smtpcheck.console.messages import msg
 from smtpcheck.console.render import Styled, paint
 from smtpcheck.net.session import SmtpSession
-from smtpcheck.protocol import Reply
+from smtpcheck.protocol import ClientState, Reply
 from smtpcheck.protocol.ehlo import EhloInfo
 
 Emit = Callable[[list[Styled]], None]
@@ -123,7 +123,7 @@ class ConsoleState:
     @property
     def in_auth_exchange(self) -> bool:
         """The server sent 334 and waits for a continuation line (a secret)."""
-        return self.session is not None and self.session.protocol.state.value == "auth"
+        return self.session is not None and self.session.protocol.state is ClientState.AUTH
 
     def t(self, key: str, **fmt: object) -> str:
         """The console message `key` in the language in force."""
