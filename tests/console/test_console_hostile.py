@@ -1,12 +1,12 @@
 """Hostile servers cannot hang the console: a bound or a deadline ends each, in one line.
 
-An endless multi-line reply, an endless line without CRLF and a 100,000-line reply are
-stopped by the reply parser's bounds (protocol/replies.py), long before the step's
-deadline; a server that never answers, or trickles a reply a byte at a time, by the
-deadline. Each ends in one `***` line that names which (and the step), then the
-console carries on: the next command in a script, the prompt in a terminal. The
-deadline given is long for the bound cases, so a missing bound would show as the
-deadline's message, and fail here.
+An endless multi-line reply, an endless line without CRLF, a 100,000-line reply and a
+reply of 85 KB in 701 lines are stopped by the reply parser's bounds (lines, line
+length, whole reply: docs/protocol-contract.md), long before the step's deadline; a
+server that never answers, or trickles a reply a byte at a time, by the deadline. Each
+ends in one `***` line that names which (and the step), then the console carries on:
+the next command in a script, the prompt in a terminal. The deadline given is long for
+the bound cases, so a missing bound would show as the deadline's message, and fail here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from peers.badserver import HANG, BadServer, BadServerFactory, Step
 from .conftest import Start
 
 BANNER = b"220 bad.example.test ESMTP\r\n"
+LONG_LINE = b"250-" + b"y" * 116 + b"\r\n"  # 122 octets: 700 of them are 85,400
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,15 @@ CASES = {
         "30",
         "vrfy",
         "more than 1000 lines",
+        still_connected=False,
+    ),
+    "a reply over 64 KiB in fewer than 1000 lines": Hostile(
+        "scripted",
+        [("", BANNER), ("VRFY", LONG_LINE * 700 + b"250 end\r\n"), ("", HANG)],
+        "VRFY kate",
+        "30",
+        "vrfy",
+        "longer than 65536 octets",
         still_connected=False,
     ),
     "a server that never answers": Hostile(
