@@ -61,6 +61,21 @@ class ConsolePty:
             ) from exc
         return str(self.child.before)
 
+    def expect_typed(self, text: str) -> None:
+        """Wait until the prompt shows `text`, however it was drawn.
+
+        The line editor may draw a completed word in pieces with cursor moves between
+        them ("bd", then "at"), so the literal text need not appear in the stream.
+        """
+        between = r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\r\x08])*"
+        pattern = between.join(re.escape(char) for char in text)
+        try:
+            self.child.expect(pattern)
+        except (pexpect.TIMEOUT, pexpect.EOF) as exc:
+            raise AssertionError(
+                f"{text!r} never appeared; the screen ends with:\n{self.screen[-3000:]}"
+            ) from exc
+
     def finish(self, timeout: float = 10) -> int:
         """Wait for the console to exit and return its status."""
         self.child.expect(pexpect.EOF, timeout=timeout)
