@@ -53,12 +53,7 @@ class ConsolePty:
 
     def expect(self, pattern: str) -> str:
         """Wait for the literal text `pattern`; return what came before it."""
-        try:
-            self.child.expect_exact(pattern)
-        except (pexpect.TIMEOUT, pexpect.EOF) as exc:
-            raise AssertionError(
-                f"{pattern!r} never appeared; the screen ends with:\n{self.screen[-3000:]}"
-            ) from exc
+        self._wait(pattern, re.escape(pattern))
         return str(self.child.before)
 
     def expect_typed(self, text: str) -> None:
@@ -68,7 +63,9 @@ class ConsolePty:
         them ("bd", then "at"), so the literal text need not appear in the stream.
         """
         between = r"(?:\x1b\[[0-?]*[ -/]*[@-~]|[\r\x08])*"
-        pattern = between.join(re.escape(char) for char in text)
+        self._wait(text, between.join(re.escape(char) for char in text))
+
+    def _wait(self, text: str, pattern: str) -> None:
         try:
             self.child.expect(pattern)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
