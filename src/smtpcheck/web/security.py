@@ -10,7 +10,8 @@
   browser sends one) and, from a browser, either the CSRF token (forms: a field, fetch:
   the X-CSRF-Token header) or a JSON body, which a cross-site form cannot send;
 - headers on every response: a strict Content-Security-Policy (no inline script, no
-  other origin), nosniff, no referrer, no framing.
+  other origin), nosniff, no referrer to other sites (with "no-referrer" browsers
+  send `Origin: null` on form posts), no framing.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class SecurityMiddleware:
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"cross-origin-resource-policy", b"same-origin"),
                 ]
