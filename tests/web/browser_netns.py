@@ -7,6 +7,7 @@ browser (exec, so Playwright's pipes and process id are the browser's own).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from relay import Relay, unix_connector  # noqa: E402
+from relay import Relay, unix_connector
 
 
 def main() -> None:
@@ -27,10 +28,8 @@ def main() -> None:
         # the relay: no other descriptor of the browser's (Playwright's pipes) kept open
         for fd in range(3, 1024):
             if fd != listener.fileno():
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
         Relay(listener, unix_connector(socket_path)).start()
         while os.getppid() == browser_pid:  # until the browser is gone
             time.sleep(0.5)

@@ -37,9 +37,9 @@ from typing import Any
 
 import httpx
 import pytest
+from relay import Relay, tcp_connector
 
 from peers.dnsmasq import Dnsmasq
-from relay import Relay, tcp_connector
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import RuleSet, parse_shorthand
 from smtpcheck.sink.server import run_in_thread
@@ -160,8 +160,13 @@ def _read_until(proc: subprocess.Popen[str], marker: str, seconds: float) -> lis
     return lines
 
 
-def launch_web(home: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None,
-               expect_start: bool = True) -> WebServer:
+def launch_web(
+    home: Path,
+    *args: str,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    expect_start: bool = True,
+) -> WebServer:
     port = port or free_port("127.0.0.1")
     home.mkdir(parents=True, exist_ok=True)
     environment = {k: v for k, v in os.environ.items() if k != "SMTPCHECK_WEB_TOKEN"}
@@ -238,8 +243,9 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _needed(program: str, package: str) -> str:
     path = shutil.which(program) if not program.startswith("/") else program
     if not path or not os.access(path, os.X_OK):
-        pytest.fail(f"{program} is needed: install {package} (scripts/install-peers.sh)",
-                    pytrace=False)
+        pytest.fail(
+            f"{program} is needed: install {package} (scripts/install-peers.sh)", pytrace=False
+        )
     return path
 
 
@@ -252,9 +258,7 @@ def playwright_driver() -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(
-    playwright_driver: Any, tmp_path: Path
-) -> Iterator[Callable[[WebServer], Any]]:
+def browser(playwright_driver: Any, tmp_path: Path) -> Iterator[Callable[[WebServer], Any]]:
     """`browser(server)` -> a page of a Chromium that can reach `server` only."""
     chromium = _needed(CHROMIUM, "chromium")
     unshare = _needed("unshare", "util-linux")
@@ -271,7 +275,7 @@ def browser(
         launcher = tmp_path / f"chromium-{index}.sh"
         launcher.write_text(
             "#!/bin/sh\n"
-            f'exec {unshare} --net -- {sys.executable} {HERE / "browser_netns.py"} '
+            f"exec {unshare} --net -- {sys.executable} {HERE / 'browser_netns.py'} "
             f'{socket_path} {server.port} {chromium} "$@"\n'
         )
         launcher.chmod(0o755)

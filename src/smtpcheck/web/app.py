@@ -13,15 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from smtpcheck import __version__
 from smtpcheck.web.checks import CheckService
 from smtpcheck.web.history import History
 from smtpcheck.web.mailbox import Mailbox
-from smtpcheck.web.security import BodyTooLarge, SecurityMiddleware
+from smtpcheck.web.security import SecurityMiddleware
 from smtpcheck.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -69,10 +68,5 @@ def create_app(settings: WebSettings, mailbox: Mailbox | None = None) -> FastAPI
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityMiddleware, settings=settings)
-
-    @app.exception_handler(BodyTooLarge)
-    async def body_too_large(request: Request, exc: BodyTooLarge) -> PlainTextResponse:
-        limit = settings.limits.max_body
-        return PlainTextResponse(f"request body over {limit} bytes\n", status_code=413)
 
     return app

@@ -157,11 +157,16 @@ class SecurityMiddleware:
                 query = scope.get("query_string", b"").decode("latin-1")
                 await _redirect(send, "/login?next=" + quote(path + ("?" + query if query else "")))
             return
-        receive = self._bounded(receive)
+        body = _BoundedBody(receive, self.settings.limits.max_body)
+        started = False
         secure = self.settings.tls_cert is not None
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if body.overflow and not started:
+                return  # the app's answer to a cut-off body: 413 goes instead
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [
                     (b"x-content-type-options", b"nosniff"),
@@ -181,7 +186,13 @@ class SecurityMiddleware:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, body.receive, send_with_headers)
+        except Exception:
+            if not body.overflow:
+                raise
+        if body.overflow and not started:
+            await _plain(send, 413, f"request body over {self.settings.limits.max_body} bytes")
 
     def _refusal(
         self,
@@ -204,25 +215,17 @@ class SecurityMiddleware:
             return 413, f"request body over {self.settings.limits.max_body} bytes"
         if method in UNSAFE_METHODS:
             origin = headers.get("origin")
-            if origin is not None and origin != "null":
-                if urlsplit(origin).netloc.lower() != host:
-                    return 403, "cross-site request refused"
-            elif origin == "null":
+            if origin == "null" or (origin and urlsplit(origin).netloc.lower() != host):
                 return 403, "cross-site request refused"
-            bearer = headers.get("authorization", "")
-            if self.settings.token and same(
-                bearer.removeprefix("Bearer ").strip(), self.settings.token
-            ):
+            if self.settings.token and self._bearer(headers):
                 return None  # an API client with the token: no cookie, no CSRF
-            if path.startswith("/api/"):
-                json_body = (
-                    headers.get("content-type", "").split(";")[0].strip() == "application/json"
-                )
-                if not json_body and not same(headers.get(CSRF_HEADER), cookies.get(CSRF_COOKIE)):
-                    return (
-                        403,
-                        "send JSON (Content-Type: application/json) or the X-CSRF-Token header",
-                    )
+            # a cross-site page can POST a form or text/plain without asking; other
+            # methods and JSON bodies need a CORS preflight, which this server never grants
+            if method == "POST" and path.startswith("/api/"):
+                kind = headers.get("content-type", "").split(";")[0].strip().lower()
+                csrf_header = same(headers.get(CSRF_HEADER), cookies.get(CSRF_COOKIE))
+                if kind != "application/json" and not csrf_header:
+                    return 403, "send JSON (Content-Type: application/json) or X-CSRF-Token"
         return None
 
     def _bearer(self, headers: dict[str, str]) -> bool:
@@ -235,24 +238,28 @@ class SecurityMiddleware:
         assert token is not None
         return self._bearer(headers) or same(cookies.get(SESSION_COOKIE), session_value(token))
 
-    def _bounded(self, receive: Receive) -> Receive:
-        limit = self.settings.limits.max_body
-        seen = 0
 
-        async def bounded() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise BodyTooLarge
-            return message
+class _BoundedBody:
+    """The request body as the app reads it, cut off past `limit` bytes: the app then
+    sees the client gone, and the middleware answers 413 (a body without
+    Content-Length is counted as it comes)."""
 
-        return bounded
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self.limit = limit
+        self.seen = 0
+        self.overflow = False
 
-
-class BodyTooLarge(Exception):
-    """A body without Content-Length that grew past the limit (the app answers 413)."""
+    async def receive(self) -> Message:
+        if self.overflow:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.overflow = True
+                return {"type": "http.disconnect"}
+        return message
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
