@@ -3,7 +3,7 @@ real browser (Playwright driving Debian's Chromium) with no network but this ser
 
 - `web_lab`    (session) DNS from the session's dnsmasq (check.test: seven MX hosts on
                127.0.5.1-7) and two capture servers on one free port: 127.0.5.2
-               answers at once, 127.0.5.7 slowly (greeting and each command delayed),
+               answers at once, 127.0.5.7 slowly (greeting and some commands delayed),
                so a check's steps come in one after another. The other five addresses
                refuse the connection.
 - `start_web`  (function) factory: `start_web(*args)` runs `python -m smtpcheck web ARGS`
@@ -11,10 +11,11 @@ real browser (Playwright driving Debian's Chromium) with no network but this ser
 - `lab_web`    (session) one server for the lab: the capture server (--sink) on its own
                port, 127.0.0.0/8 and the lab's port allowed as targets.
 - `browser`    (function) factory: `browser(server)` -> a Playwright page that reaches
-               `server` (and nothing else: Chromium runs in a network namespace of its
-               own, see relay.py). Closed at the end of the test.
-- `screenshots` (session) the folder where pages are saved as PNG: $SMTPCHECK_WEB_SCREENSHOTS
-               if set, else a folder under pytest's temporary directory (printed).
+               `server` and nothing else: Chromium runs in a network namespace of its
+               own (it looks up Google's hosts at start-up whatever its flags say), and
+               reaches the server through a UNIX-socket relay (peers/relay.py).
+- `screenshots` (session) where pages are saved as PNG: $SMTPCHECK_WEB_SCREENSHOTS if
+               set, else a folder under pytest's temporary directory (its path is printed).
 
 A missing program (chromium, unshare, ip) fails the test with how to install it.
 """
@@ -23,29 +24,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import shutil
-import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from relay import Relay, tcp_connector
 
 from peers.dnsmasq import Dnsmasq
+from peers.relay import Relay, tcp_connector
+from peers.webui import FAST, SLOW, WebLab, WebServer, free_port, launch_web
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.rules import RuleSet, parse_shorthand
 from smtpcheck.sink.server import run_in_thread
 
-HERE = Path(__file__).parent
-FAST, SLOW = "127.0.5.2", "127.0.5.7"
+BROWSER_NETNS = Path(__file__).parent.parent / "peers" / "browser_netns.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -57,32 +52,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port(*hosts: str) -> int:
-    """A TCP port free on every one of `hosts`."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind((hosts[0], 0))
-            port = int(probe.getsockname()[1])
-        free = True
-        for host in hosts[1:]:
-            with socket.socket() as other:
-                try:
-                    other.bind((host, port))
-                except OSError:
-                    free = False
-                    break
-        if free:
-            return port
-    raise RuntimeError(f"no port free on all of {hosts}")
-
-
-@dataclass
-class WebLab:
-    dns: str
-    port: int  # the capture servers' port on 127.0.5.2 and 127.0.5.7
-    stores: dict[str, Path] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="session")
@@ -109,85 +78,6 @@ def web_lab(dnsmasq: Dnsmasq, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield lab
 
 
-@dataclass
-class WebServer:
-    """A running `smtpcheck web`."""
-
-    proc: subprocess.Popen[str]
-    port: int
-    home: Path  # XDG_DATA_HOME of the server (history, default store)
-    sink_port: int | None = None
-    output: list[str] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def client(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rest = self.proc.stdout.read() if self.proc.stdout else ""
-        return "".join(self.output) + (rest or "")
-
-
-def _read_until(proc: subprocess.Popen[str], marker: str, seconds: float) -> list[str]:
-    """Lines of the server's output until one contains `marker` (or it exits, or time's up)."""
-    assert proc.stdout is not None
-    lines: list[str] = []
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=0.2):
-            if proc.poll() is not None:
-                break
-            continue
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if marker in line:
-            break
-    selector.close()
-    return lines
-
-
-def launch_web(
-    home: Path,
-    *args: str,
-    port: int | None = None,
-    env: dict[str, str] | None = None,
-    expect_start: bool = True,
-) -> WebServer:
-    port = port or free_port("127.0.0.1")
-    home.mkdir(parents=True, exist_ok=True)
-    environment = {k: v for k, v in os.environ.items() if k != "SMTPCHECK_WEB_TOKEN"}
-    environment.update({"XDG_DATA_HOME": str(home), "NO_COLOR": "1", **(env or {})})
-    listen = [] if any(a == "--listen" for a in args) else ["--listen", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smtpcheck", "web", *listen, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment,
-    )
-    server = WebServer(proc, port, home)
-    if expect_start:
-        server.output = _read_until(proc, "smtpcheck web on", 60)
-        if not any("smtpcheck web on" in line for line in server.output):
-            output = server.stop()
-            pytest.fail(f"smtpcheck web did not start:\n{output}", pytrace=False)
-    return server
-
-
 @pytest.fixture
 def start_web(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
     started: list[WebServer] = []
@@ -202,26 +92,13 @@ def start_web(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
         server.stop()
 
 
-def lab_args(lab: WebLab) -> list[str]:
-    return [
-        "--dns", lab.dns,
-        "--allow-targets", "127.0.0.0/8",
-        "--allow-ports", str(lab.port),
-        "--timeout", "5",
-        "--ehlo", "client.check.test",
-        "--from", "tester@client.check.test",
-        "--checks-per-minute", "200",
-        "--max-checks", "20",
-    ]  # fmt: skip
-
-
 @pytest.fixture(scope="session")
 def lab_web(web_lab: WebLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     home = tmp_path_factory.mktemp("lab-web")
     sink_port = free_port("127.0.0.1")
     server = launch_web(
         home,
-        *lab_args(web_lab),
+        *web_lab.args(),
         "--sink",
         "--sink-listen", f"127.0.0.1:{sink_port}",
         "--store", str(home / "sink"),
@@ -241,16 +118,17 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _needed(program: str, package: str) -> str:
-    path = shutil.which(program) if not program.startswith("/") else program
+    path = program if program.startswith("/") else shutil.which(program)
     if not path or not os.access(path, os.X_OK):
-        pytest.fail(
-            f"{program} is needed: install {package} (scripts/install-peers.sh)", pytrace=False
-        )
+        message = f"{program} is needed: install {package} (scripts/install-peers.sh)"
+        pytest.fail(message, pytrace=False)
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright_driver() -> Iterator[Any]:
+    """Playwright's driver for one test: its sync API keeps an event loop running in
+    this thread, which must not outlive the test (asyncio.run() elsewhere would fail)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -275,13 +153,12 @@ def browser(playwright_driver: Any, tmp_path: Path) -> Iterator[Callable[[WebSer
         launcher = tmp_path / f"chromium-{index}.sh"
         launcher.write_text(
             "#!/bin/sh\n"
-            f"exec {unshare} --net -- {sys.executable} {HERE / 'browser_netns.py'} "
+            f"exec {unshare} --net -- {sys.executable} {BROWSER_NETNS} "
             f'{socket_path} {server.port} {chromium} "$@"\n'
         )
         launcher.chmod(0o755)
-        profile = tmp_path / f"profile-{index}"  # a new, empty --user-data-dir
         context = playwright_driver.chromium.launch_persistent_context(
-            str(profile),
+            str(tmp_path / f"profile-{index}"),  # a new, empty --user-data-dir
             executable_path=str(launcher),
             headless=True,
             args=CHROMIUM_FLAGS,

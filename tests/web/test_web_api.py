@@ -4,13 +4,10 @@ comparison, re-run, explain, MX, the mailbox, and the OpenAPI description."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from test_web_guard import finished
-
 from clirun import run_cli
-from conftest import WebLab, WebServer
+from peers.webui import WebLab, WebServer
 
 
 def events_of(server: WebServer, check_id: str) -> list[tuple[str, Any]]:
@@ -76,10 +73,10 @@ def test_bad_requests_are_refused_with_one_line(lab_web: WebServer) -> None:
 def test_history_search_rerun_and_what_changed(lab_web: WebServer, web_lab: WebLab) -> None:
     # first the refusing host, then the working one: same domain, two runs
     refused = {"target": "kate@check.test", "server": "127.0.5.5", "port": web_lab.port}
-    before = finished(lab_web, refused)
+    before = lab_web.finished(refused)
     assert before["exit_code"] == 4
     works = {"target": "kate@check.test", "server": "127.0.5.2", "port": web_lab.port}
-    after = finished(lab_web, works)
+    after = lab_web.finished(works)
     assert after["exit_code"] != 4
     with lab_web.client() as client:
         rows = client.get("/api/history", params={"q": "check.test"}).json()["checks"]
@@ -99,18 +96,8 @@ def test_history_search_rerun_and_what_changed(lab_web: WebServer, web_lab: WebL
         again = client.post(f"/api/checks/{older['id']}/rerun", json={})
         assert again.status_code == 202
         rerun = again.json()["id"]
-    report = finished_id(lab_web, rerun)
+    report = lab_web.report_of(rerun)
     assert report["target"] == "127.0.5.5" and report["exit_code"] == 4
-
-
-def finished_id(server: WebServer, check_id: str) -> dict[str, Any]:
-    with server.client() as client:
-        for _ in range(300):
-            found: dict[str, Any] = client.get(f"/api/checks/{check_id}").json()
-            if found["state"] == "done":
-                return found["report"]
-            time.sleep(0.2)
-    raise AssertionError("the re-run did not end")
 
 
 def test_explain_and_mx(lab_web: WebServer) -> None:

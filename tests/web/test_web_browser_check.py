@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import SLOW, WebLab, WebServer
+from peers.webui import SLOW, WebLab, WebServer
 
 # Records each new number of steps in the live tree, in Python (kept across the final
 # navigation to the report). Installed by the test, not by the page.

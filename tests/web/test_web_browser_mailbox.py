@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from clirun import run_cli
-from conftest import WebServer
+from peers.webui import WebServer
 
 HTML_MESSAGE = """\
 From: App <app@example.test>

@@ -4,28 +4,13 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import WebLab, WebServer, free_port
-
-
-def finished(server: WebServer, body: dict[str, Any]) -> dict[str, Any]:
-    with server.client() as client:
-        started = client.post("/api/checks", json=body)
-        assert started.status_code == 202, started.text
-        check_id = started.json()["id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            found: dict[str, Any] = client.get(f"/api/checks/{check_id}").json()
-            if found["state"] == "done":
-                return found["report"]
-            time.sleep(0.2)
-    raise AssertionError("the check did not end")
+from peers.webui import WebLab, WebServer, free_port
 
 
 def connect_steps(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,7 +48,7 @@ def test_loopback_is_refused_before_any_connection(
 ) -> None:
     port = listener.getsockname()[1]
     server = start_web("--dns", web_lab.dns, "--allow-ports", str(port), "--timeout", "3")
-    report = finished(server, {"target": "kate@example.test", "server": "127.0.0.1", "port": port})
+    report = server.finished({"target": "kate@example.test", "server": "127.0.0.1", "port": port})
     (connect,) = connect_steps(report)
     assert connect["status"] == "fail"
     assert "127.0.0.1 is a loopback address" in connect["detail"]
@@ -78,11 +63,11 @@ def test_a_name_that_resolves_to_loopback_is_refused(
     server = start_web("--dns", web_lab.dns, "--allow-ports", str(port), "--timeout", "3")
     # up.mxfallback.test has the address 127.0.0.1 in the lab's DNS
     body = {"target": "kate@example.test", "server": "up.mxfallback.test", "port": port}
-    (connect,) = connect_steps(finished(server, body))
+    (connect,) = connect_steps(server.finished(body))
     assert "127.0.0.1 is a loopback address" in connect["detail"]
     assert nobody_connected(listener)
     # and an MX set on loopback (check.test: 127.0.5.1-7) is refused address by address
-    report = finished(server, {"target": "alice@check.test", "port": port})
+    report = server.finished({"target": "alice@check.test", "port": port})
     details = [step["detail"] for step in connect_steps(report)]
     assert len(details) == 7 and all("loopback address" in d for d in details), details
 
@@ -90,13 +75,13 @@ def test_a_name_that_resolves_to_loopback_is_refused(
 def test_a_port_other_than_the_mail_ports_is_refused(start_web: Any, web_lab: WebLab) -> None:
     server = start_web("--dns", web_lab.dns, "--allow-targets", "127.0.0.0/8", "--timeout", "3")
     body = {"target": "alice@check.test", "server": "127.0.5.2", "port": web_lab.port}
-    (connect,) = connect_steps(finished(server, body))
+    (connect,) = connect_steps(server.finished(body))
     assert f"port {web_lab.port} is not allowed here (allowed: 25, 465, 587)" in connect["detail"]
 
 
 def test_allowed_ranges_reach_the_lab(lab_web: WebServer, web_lab: WebLab) -> None:
     body = {"target": "alice@check.test", "server": "127.0.5.2", "port": web_lab.port}
-    report = finished(lab_web, body)
+    report = lab_web.finished(body)
     (connect,) = connect_steps(report)
     assert connect["status"] == "pass"
     assert report["data"]["accepted"] == 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from conftest import WebLab, WebServer, free_port, launch_web
+from peers.webui import WebLab, WebServer, free_port, launch_web
 
 TOKEN = "correct-horse-battery-staple"
 

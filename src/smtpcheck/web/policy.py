@@ -58,8 +58,8 @@ def _kind(address: IPAddress) -> str | None:
         ("loopback", address.is_loopback),
         ("multicast", address.is_multicast),
         ("link-local", address.is_link_local),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
     )
     for name, matches in checks:
         if matches:
@@ -106,10 +106,8 @@ class TargetPolicy:
         if port not in self.ports:
             allowed = ", ".join(str(p) for p in sorted(self.ports))
             return f"port {port} is not allowed here (allowed: {allowed})"
-        candidates = [address]
         embedded = _embedded_ipv4(address)
-        if embedded is not None:
-            candidates.append(embedded)
+        candidates = [address] if embedded is None else [embedded, address]
         if any(c in network for c in candidates for network in self.allowed_networks):
             return None
         for candidate in candidates:
