@@ -25,7 +25,15 @@ from smtpcheck.web.message_view import view_message
 from smtpcheck.web.mx_view import mx_document
 from smtpcheck.web.render import page_language
 from smtpcheck.web.security import client_of
-from smtpcheck.web.shared import download, event_stream, live_steps, web_state
+from smtpcheck.web.shared import (
+    download,
+    event_stream,
+    live_steps,
+    mailbox_of,
+    message_of,
+    stored_pair,
+    web_state,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -149,14 +157,7 @@ async def history(request: Request, q: str = "", limit: int = 100) -> Json:
 
 @router.get("/history/compare", summary="What changed between two runs of one domain")
 async def compare_runs(request: Request, a: str, b: str) -> Json:
-    state = web_state(request)
-    first, second = state.history.get(a), state.history.get(b)
-    if first is None or second is None:
-        raise HTTPException(404, "no such check")
-    if first.domain != second.domain:
-        raise HTTPException(400, "compare two runs of the same domain")
-    if first.started_at > second.started_at:
-        first, second = second, first
+    first, second = stored_pair(request, a, b)
     return {
         "domain": first.domain,
         "before": first.summary(),
@@ -188,22 +189,15 @@ async def mx(request: Request, domain: str, lang: str | None = None) -> Json:
 # -- mailbox ----------------------------------------------------------------------------
 
 
-def _mailbox(request: Request) -> Any:
-    mailbox = web_state(request).mailbox
-    if mailbox is None:
-        raise HTTPException(404, "no mailbox: start with `smtpcheck web --sink`")
-    return mailbox
-
-
 @router.get("/messages", summary="Captured messages, newest first")
 async def messages(request: Request, q: str = "") -> Json:
-    return {"messages": _mailbox(request).messages(q[:200])}
+    return {"messages": mailbox_of(request).messages(q[:200])}
 
 
 @router.get("/messages/events", summary="New messages as they arrive (Server-Sent Events)")
 async def message_events(request: Request) -> Response:
     """One `message` event per message stored, with its summary."""
-    mailbox = _mailbox(request)
+    mailbox = mailbox_of(request)
 
     async def events() -> AsyncIterator[tuple[str, Any] | None]:
         async for batch in mailbox.arrivals():
@@ -218,10 +212,7 @@ async def message_events(request: Request) -> Response:
 
 @router.get("/messages/{message_id}", summary="One message: envelope, headers, bodies, session")
 async def message(request: Request, message_id: str) -> Json:
-    mailbox = _mailbox(request)
-    found = mailbox.message(message_id)
-    if found is None:
-        raise HTTPException(404, "no such message")
+    mailbox, found = message_of(request, message_id)
     view = view_message(mailbox.raw(found))
     return {
         **summary(found),
@@ -235,15 +226,12 @@ async def message(request: Request, message_id: str) -> Json:
 
 @router.get("/messages/{message_id}/raw", summary="The message as received (.eml)")
 async def message_raw(request: Request, message_id: str) -> Response:
-    mailbox = _mailbox(request)
-    found = mailbox.message(message_id)
-    if found is None:
-        raise HTTPException(404, "no such message")
+    mailbox, found = message_of(request, message_id)
     return download(mailbox.store.raw(found), f"{message_id}.eml", "message/rfc822")
 
 
 @router.delete("/messages/{message_id}", summary="Delete a message")
 async def delete_message(request: Request, message_id: str) -> Json:
-    if not _mailbox(request).delete(message_id):
+    if not mailbox_of(request).delete(message_id):
         raise HTTPException(404, "no such message")
     return {"deleted": message_id}

@@ -24,7 +24,14 @@ from smtpcheck.web.security import (
     same,
     session_value,
 )
-from smtpcheck.web.shared import checked_form, download, web_state
+from smtpcheck.web.shared import (
+    checked_form,
+    download,
+    mailbox_of,
+    message_of,
+    stored_pair,
+    web_state,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,14 +143,7 @@ async def history(request: Request, q: str = "") -> Response:
 
 @router.get("/history/compare")
 async def compare_runs(request: Request, a: str = "", b: str = "") -> Response:
-    state = web_state(request)
-    first, second = state.history.get(a), state.history.get(b)
-    if first is None or second is None:
-        raise HTTPException(404, "choose two stored checks")
-    if first.domain != second.domain:
-        raise HTTPException(400, "compare two runs of the same domain")
-    if first.started_at > second.started_at:
-        first, second = second, first
+    first, second = stored_pair(request, a, b)
     diff = compare(first.report, second.report)
     return page(request, "compare.html", before=first, after=second, diff=diff)
 
@@ -179,32 +179,17 @@ async def mx(request: Request, domain: str = "") -> Response:
 # -- mailbox ----------------------------------------------------------------------------
 
 
-def _mailbox(request: Request) -> Any:
-    mailbox = web_state(request).mailbox
-    if mailbox is None:
-        raise HTTPException(404, "no mailbox: start with `smtpcheck web --sink`")
-    return mailbox
-
-
-def _message(request: Request, message_id: str) -> tuple[Any, dict[str, Any]]:
-    mailbox = _mailbox(request)
-    message = mailbox.message(message_id)
-    if message is None:
-        raise HTTPException(404, "no such message")
-    return mailbox, message
-
-
 @router.get("/mailbox")
 async def mailbox_list(request: Request, q: str = "") -> Response:
     if web_state(request).mailbox is None:
         return page(request, "no_mailbox.html", status_code=404)
-    messages = _mailbox(request).messages(q[:200])
+    messages = mailbox_of(request).messages(q[:200])
     return page(request, "mailbox.html", messages=messages, query=q)
 
 
 @router.get("/mailbox/{message_id}/html")
 async def mailbox_html(request: Request, message_id: str) -> Response:
-    mailbox, message = _message(request, message_id)
+    mailbox, message = message_of(request, message_id)
     html = view_message(mailbox.raw(message)).html or ""
     return Response(
         html,
@@ -219,7 +204,7 @@ async def mailbox_html(request: Request, message_id: str) -> Response:
 
 @router.get("/mailbox/{message_id}/raw")
 async def mailbox_raw(request: Request, message_id: str) -> Response:
-    mailbox, message = _message(request, message_id)
+    mailbox, message = message_of(request, message_id)
     return Response(
         mailbox.raw(message),
         media_type="text/plain; charset=utf-8",
@@ -229,13 +214,13 @@ async def mailbox_raw(request: Request, message_id: str) -> Response:
 
 @router.get("/mailbox/{message_id}.eml")
 async def mailbox_eml(request: Request, message_id: str) -> Response:
-    mailbox, message = _message(request, message_id)
+    mailbox, message = message_of(request, message_id)
     return download(mailbox.store.raw(message), f"{message_id}.eml", "message/rfc822")
 
 
 @router.get("/mailbox/{message_id}")
 async def mailbox_message(request: Request, message_id: str) -> Response:
-    mailbox, message = _message(request, message_id)
+    mailbox, message = message_of(request, message_id)
     raw = mailbox.raw(message)
     view = view_message(raw)
     raw_text = raw[:MAX_BODY].decode("utf-8", "replace")
@@ -247,7 +232,7 @@ async def mailbox_message(request: Request, message_id: str) -> Response:
 
 @router.get("/mailbox/{message_id}/parts/{index}")
 async def mailbox_part(request: Request, message_id: str, index: int) -> Response:
-    mailbox, message = _message(request, message_id)
+    mailbox, message = message_of(request, message_id)
     found = part_bytes(mailbox.raw(message), index)
     if found is None:
         raise HTTPException(404, "no such part")
@@ -258,7 +243,7 @@ async def mailbox_part(request: Request, message_id: str, index: int) -> Respons
 @router.post("/mailbox/{message_id}/delete")
 async def mailbox_delete(request: Request, message_id: str) -> Response:
     await checked_form(request)
-    _mailbox(request).delete(message_id)
+    mailbox_of(request).delete(message_id)
     return _see_other("/mailbox")
 
 

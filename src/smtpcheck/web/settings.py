@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smtpcheck.sink.config import default_store_dir, is_loopback
 from smtpcheck.web.policy import MAIL_PORTS, IPNetwork, TargetPolicy
 
 DEFAULT_PORT = 8025
@@ -17,18 +17,7 @@ class SettingsError(ValueError):
 
 def default_history_path() -> Path:
     """Beside the sink's store, in the same data directory (~/.local/share/smtpcheck)."""
-    from smtpcheck.sink.config import default_store_dir
-
     return default_store_dir().parent / "web" / "history.sqlite"
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -65,12 +54,12 @@ class WebSettings:
     tls_key: Path | None = None
 
     def validate(self) -> None:
-        if not self.allow_public and not is_loopback_host(self.host):
+        if not self.allow_public and not is_loopback(self.host):
             raise SettingsError(
                 f"refusing to listen on {self.host}: not a loopback address "
                 "(pass --allow-public, with --token, to listen there on purpose)"
             )
-        if not is_loopback_host(self.host) and not self.token:
+        if not is_loopback(self.host) and not self.token:
             raise SettingsError(
                 "listening beyond loopback needs a token: --token-file FILE or "
                 "SMTPCHECK_WEB_TOKEN (no default credentials)"

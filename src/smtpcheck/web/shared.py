@@ -20,6 +20,34 @@ def web_state(request: Request) -> Any:
     return request.app.state.web
 
 
+def mailbox_of(request: Request) -> Any:
+    """The mailbox, or 404 when the server runs without the sink."""
+    mailbox = web_state(request).mailbox
+    if mailbox is None:
+        raise HTTPException(404, "no mailbox: start with `smtpcheck web --sink`")
+    return mailbox
+
+
+def message_of(request: Request, message_id: str) -> tuple[Any, dict[str, Any]]:
+    """(the mailbox, the message `message_id`), or 404."""
+    mailbox = mailbox_of(request)
+    message = mailbox.message(message_id)
+    if message is None:
+        raise HTTPException(404, "no such message")
+    return mailbox, message
+
+
+def stored_pair(request: Request, a: str, b: str) -> tuple[Any, Any]:
+    """Two stored runs of one domain, older first (404 / 400 otherwise)."""
+    history = web_state(request).history
+    first, second = history.get(a), history.get(b)
+    if first is None or second is None:
+        raise HTTPException(404, "choose two stored checks")
+    if first.domain != second.domain:
+        raise HTTPException(400, "compare two runs of the same domain")
+    return (second, first) if first.started_at > second.started_at else (first, second)
+
+
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF field matches the cookie (403 otherwise)."""
     form = await request.form(**FORM_LIMITS)
