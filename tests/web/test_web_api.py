@@ -67,7 +67,9 @@ def test_bad_requests_are_refused_with_one_line(lab_web: WebServer) -> None:
         assert "invalid domain" in no_domain.json()["detail"]
         bad_server = client.post("/api/checks", json={"target": "a@b.test", "server": "x:99999"})
         assert bad_server.status_code == 400
-        assert client.get("/api/checks/nosuchcheck").status_code == 404
+        assert client.get("/api/checks/nosuchcheck").json() == {"detail": "no such check"}
+        page = client.get("/checks/nosuchcheck")  # a page answers with a page
+        assert page.status_code == 404 and 'id="error-message">no such check<' in page.text
 
 
 def test_history_search_rerun_and_what_changed(lab_web: WebServer, web_lab: WebLab) -> None:

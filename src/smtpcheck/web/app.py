@@ -13,13 +13,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from smtpcheck import __version__
 from smtpcheck.web.checks import CheckService
 from smtpcheck.web.history import History
 from smtpcheck.web.mailbox import Mailbox
+from smtpcheck.web.render import page
 from smtpcheck.web.security import SecurityMiddleware
 from smtpcheck.web.settings import WebSettings
 
@@ -68,5 +71,14 @@ def create_app(settings: WebSettings, mailbox: Mailbox | None = None) -> FastAPI
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityMiddleware, settings=settings)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """The API answers JSON; a page answers a page."""
+        if request.url.path.startswith("/api/"):
+            body = {"detail": exc.detail}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return page(request, "error.html", exc.status_code, status=exc.status_code,
+                    message=exc.detail)  # fmt: skip
 
     return app
