@@ -47,6 +47,13 @@ POSTURE_MODULES = (
     "smtpcheck.checks.tls_quality",
     "smtpcheck.checks.smuggling",
     "smtpcheck.scenarios.smuggling",
+    # web (issue 14): the web stack and the web package stay out of every other command
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "smtpcheck.web",
+    "smtpcheck.knowledge.web",
 )
 
 PROBE = """\
@@ -75,6 +82,8 @@ def loaded_by(args: list[str]) -> tuple[str, str]:
         ["explain", "550 5.7.26 Unauthenticated email"],
         ["check", "--help"],
         ["receive", "--help"],
+        ["web", "--help"],
+        ["sink", "--help"],
     ],
 )
 def test_light_commands_import_no_posture_module(args: list[str]) -> None:

@@ -59,6 +59,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "console",
         "Type SMTP by hand: a telnet replacement that speaks STARTTLS and explains replies.",
     ),
+    "web": ("smtpcheck.cli.web", "web", "Serve a web page for check, explain and the mailbox."),
 }
 
 

@@ -191,6 +191,16 @@ def _open_store(ctx: click.Context, store_dir: Path | None) -> Any:
     show_default=True,
     help="Event loop; auto uses uvloop when it is installed.",
 )
+@click.option(
+    "--web",
+    "web_listen",
+    is_flag=False,
+    flag_value="127.0.0.1:8025",
+    default=None,
+    metavar="[HOST:PORT]",
+    help="Also show the mailbox in a browser (loopback, default 127.0.0.1:8025; needs "
+    "the web extra). More options: smtpcheck web --sink.",
+)
 @click.pass_context
 def sink(ctx: click.Context, /, **options: Any) -> None:
     """Run a local capture SMTP server that keeps every message and never relays.
@@ -205,6 +215,10 @@ def sink(ctx: click.Context, /, **options: Any) -> None:
         config = build_config(options)
     except (ConfigError, ValueError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
+    if options["web_listen"]:
+        from smtpcheck.web.serve import serve_sink_with_web
+
+        sys.exit(serve_sink_with_web(config, options["web_listen"]))
     from smtpcheck.sink.live import serve_forever
 
     sys.exit(serve_forever(config, as_json=options["as_json"], quiet=options["quiet"]))

@@ -36,6 +36,7 @@ LANGUAGE_FILES: tuple[str, ...] = (
     "receive",
     "tls_quality",
     "smuggling",
+    "web",
 )
 
 Table = dict[str, Any]

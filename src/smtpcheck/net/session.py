@@ -47,6 +47,9 @@ PARTIAL_SHOWN = 8192
 
 #: gives the one-line meaning of a reply at a step (from knowledge/), or None
 Annotator = Callable[[Reply, str], str | None]
+#: asked right before each TCP connect with (IP address, port): None to go ahead, else
+#: the reason the connection is not allowed (the web interface's SSRF guard)
+AddressPolicy = Callable[[str, int], str | None]
 
 
 class SmtpSession:
@@ -60,9 +63,11 @@ class SmtpSession:
         lmtp: bool = False,
         show_secrets: bool = False,
         annotator: Annotator | None = None,
+        address_policy: AddressPolicy | None = None,
     ) -> None:
         self.transcript = transcript
         self.annotator = annotator
+        self.address_policy = address_policy
         self.timeout = timeout
         self.show_secrets = show_secrets
         self.protocol = ClientConnection(lmtp=lmtp)
@@ -104,10 +109,13 @@ class SmtpSession:
             # ("" is no address to asyncio; None would bind loopback only)
             ipv6 = family == socket.AF_INET6 or (family == 0 and ":" in host)
             local = ("::" if ipv6 else "0.0.0.0", local[1])
+        address = host
         try:
             async with asyncio.timeout(self.timeout):
+                if self.address_policy is not None:
+                    address = await self._allowed_address(host, port, family)
                 self._reader, self._writer = await asyncio.open_connection(
-                    host,
+                    address,
                     port,
                     family=family,
                     local_addr=local,
@@ -140,6 +148,24 @@ class SmtpSession:
             ssl_object = self._writer.get_extra_info("ssl_object")
             self.tls = tls_info(ssl_object, verified=tls_context.verify_mode != ssl.CERT_NONE)
             self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+
+    async def _allowed_address(self, host: str, port: int, family: int) -> str:
+        """The address to connect to, once the address policy has allowed it.
+
+        A name is resolved here and the first address the policy allows is the one
+        connected to, so a second lookup (DNS rebinding) cannot change what was checked.
+        """
+        assert self.address_policy is not None
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+        refused = ""
+        for info in infos:
+            address = str(info[4][0])
+            reason = self.address_policy(address, port)
+            if reason is None:
+                return address
+            refused = refused or reason
+        raise self._fail("connect", FailureKind.OTHER, f"{host} port {port}: {refused}")
 
     async def connect_unix(
         self,

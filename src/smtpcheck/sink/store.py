@@ -15,6 +15,7 @@ index commit, `Store.open` re-indexes the orphan file from its trace headers.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -389,6 +390,20 @@ class Store:
                 item[key] = json.loads(item[key]) if item[key] else None
             out.append(item)
         return out
+
+    def delete(self, message_id: str) -> bool:
+        """Delete one message (its index row and its file); False if there is none."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT path FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            self.db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            self.db.commit()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.maildir / row[0])
+        return True
 
     def clear(self) -> int:
         """Delete every message and session record. Returns how many messages went."""

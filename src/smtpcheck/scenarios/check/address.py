@@ -84,7 +84,12 @@ class AddressCheck:
         step = Step(name=name, title=title, command=command)
         self.step.children.append(step)
         self.current = step
+        self.progress(step)
         return step
+
+    def progress(self, step: Step) -> None:
+        if self.options.on_step is not None:
+            self.options.on_step(step)
 
     async def exchange(
         self, name: str, title: str, command: commands.Command, expect: tuple[int, ...]
@@ -144,6 +149,7 @@ class AddressCheck:
             TranscriptLine(e.elapsed * 1000, str(e.direction), e.tls, _shown_text(e.data))
             for e in self.transcript.entries
         ]
+        self.progress(self.step)
 
     def _cancelled(self) -> None:
         step = self.current or self.add(
@@ -221,6 +227,7 @@ class AddressCheck:
             self.transcript,
             timeout=self.options.timeout,
             annotator=lambda reply, step: short_meaning(reply, step, self.lang),
+            address_policy=self.options.address_policy,
         )
         step = self.add("connect", t("check.step.connect", self.lang, port=self.port))
         started = time.monotonic()

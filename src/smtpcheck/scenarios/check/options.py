@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from smtpcheck.checks.probes import DEFAULT_RELAY_RECIPIENT
+
+if TYPE_CHECKING:
+    from smtpcheck.net.session import AddressPolicy
+    from smtpcheck.report.model import Step
 
 
 class CheckExit(IntEnum):
@@ -40,6 +46,12 @@ class CheckOptions:
     timeout: float = 30.0  # per network step
     timeout_total: float = 180.0  # the whole check
     lang: str = "en"
+    #: asked before every connection (see net.session.AddressPolicy); None: no limit
+    address_policy: AddressPolicy | None = field(default=None, compare=False)
+    #: progress hook: told of each step added to the report under way (the step before
+    #: it in that address is then finished) and of each address whose test ended; the
+    #: tree so far is `CheckRun.report` (the web page shows it live). None: silent.
+    on_step: Callable[[Step], None] | None = field(default=None, compare=False)
 
     @property
     def envelope_sender(self) -> str:

@@ -146,6 +146,9 @@ class CheckRun:
                 )
                 host.step.children.append(check.step)
                 self.checks.append(check)
+        if opts.on_step is not None:
+            for step in self.report.walk():
+                opts.on_step(step)
         if self.checks:
             if opts.first:
                 await self._one_by_one(deadline)
@@ -200,8 +203,12 @@ class CheckRun:
 
         lang = self.options.lang
         summary = []
+        policy = self.options.address_policy
         for port in ALTERNATE_PORTS:
             try:
+                refused = policy(check.ip, port) if policy is not None else None
+                if refused is not None:
+                    raise OSError(refused)
                 async with asyncio.timeout(timeout):
                     _reader, writer = await asyncio.open_connection(check.ip, port)
                 writer.close()
