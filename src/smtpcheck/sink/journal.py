@@ -20,6 +20,7 @@ One thread uses a journal: the committer's (sink/commit.py).
 from __future__ import annotations
 
 import errno
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -143,6 +144,12 @@ class Journal:
         """The indexer process died: a new one replays what the old one held."""
         if time.monotonic() - self._started_at < RESTART_INTERVAL:
             return
+        print(
+            "smtpcheck sink: the writer process exited; starting another "
+            "(the messages are safe in the spool)",
+            file=sys.stderr,
+            flush=True,
+        )
         self.spool.seal()  # so that nobody holds the dead indexer's segments
         self._segments.clear()  # the new indexer replays them: no reports for those
         self.link = self._make_link()
