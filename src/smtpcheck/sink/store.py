@@ -227,7 +227,7 @@ class Store:
         records = read_records(path)
         envelopes = [r for r in records if isinstance(r, Envelope)]
         sessions = [r for r in records if isinstance(r, SessionRecord)]
-        known = self._known_ids([env.id for env in envelopes])
+        known = self._known_ids([env.id for env in envelopes], self._wdb)
         missing = [env for env in envelopes if env.id not in known]
         for start in range(0, max(len(missing), len(sessions)), REPLAY_BATCH):
             batch = missing[start : start + REPLAY_BATCH]
@@ -246,13 +246,15 @@ class Store:
                         stale.append(self.spool_dir / name)
         return stale
 
-    def _known_ids(self, ids: Sequence[str]) -> set[str]:
+    def _known_ids(self, ids: Sequence[str], db: sqlite3.Connection | None = None) -> set[str]:
+        """Which of `ids` the index has."""
+        db = db or self.db
         known: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT id FROM messages WHERE id IN ({marks})"
-            known.update(row[0] for row in self.db.execute(sql, chunk))
+            known.update(row[0] for row in db.execute(sql, chunk))
         return known
 
     def reconcile(self) -> int:
