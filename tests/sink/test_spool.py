@@ -54,8 +54,7 @@ def test_records_round_trip_and_a_torn_tail_is_ignored(tmp_path: Path) -> None:
     writer = writer_for(tmp_path)
     segment = writer.append([encode_message(weird), encode_session(session)])
     last = encode_message(envelope(2))
-    with open(segment.path, "ab") as spool:
-        spool.write(last[: len(last) - 3])  # a write the crash cut short
+    os.pwrite(segment.fd, last[: len(last) - 3], segment.size)  # cut short by a crash
     assert read_records(segment.path) == [weird, session]
     corrupt = bytearray(segment.path.read_bytes())
     corrupt[len(MAGIC) + 20] ^= 0xFF  # inside the first record: its CRC fails

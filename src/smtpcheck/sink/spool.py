@@ -41,8 +41,9 @@ SUFFIX = ".spool"
 _HEADER = struct.Struct(">II")
 _META_LENGTH = struct.Struct(">I")
 MAX_RECORD = 1 << 30  # a bigger length is a corrupt header, not a message
-# Start a new segment past this size (the crash tests make it small, to rotate often).
-SEGMENT_BYTES = int(os.environ.get("SMTPCHECK_SINK_SEGMENT_BYTES", 16 << 20))
+# A segment's size, written with zeros when it is made (the crash tests make it small,
+# to rotate often).
+SEGMENT_BYTES = int(os.environ.get("SMTPCHECK_SINK_SEGMENT_BYTES", 4 << 20))
 KIND_MESSAGE = b"M"
 KIND_SESSION = b"S"
 
@@ -178,7 +179,11 @@ class SpoolWriter:
         failed fdatasync left on disk is unknown: nothing more is appended to it).
         """
         data = records[0] if len(records) == 1 else b"".join(records)
-        segment = self.active or self._new_segment()
+        segment = self.active
+        if segment is not None and segment.size + len(data) > self.segment_bytes:
+            self.seal()  # full (a batch bigger than a segment goes alone, past its end)
+            segment = None
+        segment = segment or self._new_segment()
         start = segment.size
         if faults.armed("spool-torn"):
             _write_all(segment.fd, data[: len(data) // 2], start)
@@ -195,8 +200,6 @@ class SpoolWriter:
                 self.seal()
                 raise
         segment.size = start + len(data)
-        if segment.size >= self.segment_bytes:
-            self.seal()
         return segment
 
     def seal(self) -> None:
@@ -221,6 +224,8 @@ class SpoolWriter:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             _write_all(fd, MAGIC, 0)
+            if self.durable:
+                _preallocate(fd, self.segment_bytes)
             os.rename(temporary, self.directory / name)
             if self.durable:
                 fsync_dir(self.directory)
@@ -252,6 +257,19 @@ def split_records(data: bytes) -> tuple[list[bytes], int, bool]:
         found.append(payload)
         offset = start + length
     return found, offset, True
+
+
+def _preallocate(fd: int, size: int) -> None:
+    """Write zeros up to `size` and sync them: appending a batch then overwrites blocks
+    the file already has, so its fdatasync need not commit the file system's journal
+    (which would wait for every other file's metadata, the Maildir's included). The
+    zeros read as the end of the log: a zero header fails its CRC."""
+    zeros = bytes(min(size, 1 << 20))
+    offset = len(MAGIC)
+    while offset < size:
+        _write_all(fd, zeros[: size - offset], offset)
+        offset += min(len(zeros), size - offset)
+    os.fdatasync(fd)
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:
