@@ -13,20 +13,12 @@ from pathlib import Path
 import pytest
 from crashkit import SinkProcess
 
-from peers.process import PeerNotInstalled, find_program
+from peers.process import require_program
 from smtpcheck.sink.store import Store
 
 MESSAGES = 6
 # every thread and process; paths of descriptors; the records' first bytes (their ids)
 TRACE = ("-f", "-y", "-s", "600", "-e", "trace=pwrite64,write,writev,sendto,sendmsg,fdatasync")
-
-
-def strace_path() -> str:
-    try:
-        return find_program("strace")
-    except PeerNotInstalled as exc:
-        problem = str(exc)
-    pytest.fail(problem, pytrace=False)
 
 
 def send_one_by_one(port: int, count: int) -> list[str]:
@@ -55,7 +47,7 @@ def test_fdatasync_returns_before_the_250_leaves(tmp_path: Path, writer: str) ->
     sink = SinkProcess(
         tmp_path / "store",
         writer,
-        wrapper=[strace_path(), *TRACE, "-o", str(trace)],
+        wrapper=[require_program("strace"), *TRACE, "-o", str(trace)],
     )
     assert sink.wait_listening(60), sink.errors()
     try:
