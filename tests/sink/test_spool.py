@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from smtpcheck.sink.records import Envelope, SessionRecord
+from smtpcheck.sink.recovery import replay_spool
 from smtpcheck.sink.spool import (
     MAGIC,
     SpoolWriter,
@@ -83,7 +84,7 @@ def test_replay_is_idempotent_and_empties_the_spool(tmp_path: Path) -> None:
         assert len(os.listdir(tmp_path / "Maildir" / "new")) == 3
         assert not os.listdir(tmp_path / "Maildir" / "tmp")
         assert segment_paths(tmp_path / "spool") == []
-        assert store.replay_spool() == 0
+        assert replay_spool(store) == 0
     finally:
         store.close()
 

@@ -7,7 +7,7 @@ the committed records back (from the page cache, normally), writes their Maildir
 and index rows (`Store.index_batch`) and reports how far it got; once a sealed segment
 is all indexed it makes that durable (`Store.barrier`: one syncfs) and deletes the
 segment. Now and then, and when it starts, it also replays segments nobody holds (their
-writer died: `Store.replay_spool`).
+writer died: sink/recovery.py).
 
 It runs as a thread of the server (`IndexerThread`, `--writer thread`) or as a process
 of its own (sink/writer.py, `--writer process`); `drive` is its loop in both.
@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from smtpcheck.sink import faults
 from smtpcheck.sink.records import Envelope, SessionRecord
+from smtpcheck.sink.recovery import replay_spool
 from smtpcheck.sink.spool import MAGIC, Segment, decode, split_records
 from smtpcheck.sink.store import Store
 
@@ -96,7 +97,7 @@ class Indexer:
         now = time.monotonic()
         if now - self._last_replay >= REPLAY_INTERVAL:
             self._last_replay = now
-            self.store.replay_spool()
+            replay_spool(self.store)
 
     def close(self) -> None:
         """Let go of the segments not finished (kept for the next start to replay)."""

@@ -1,17 +1,19 @@
 """Durable storage of captured mail: a spool, a Maildir and an SQLite index.
 
-The spool (sink/spool.py) is the commit point: a message is acknowledged once its
-record is fdatasync'ed there. The Maildir (what users and mail readers read, one file
-per message, sink/maildir.py) and the index (sink/index.py) are written behind it by
-the journal (sink/journal.py) with `index_batch`, and made durable together (one
-syncfs) before a spool segment is deleted. So at any moment a message is in the spool,
-or in the Maildir and the index, or both.
+The spool (sink/spool.py, written by sink/journal.py) is the commit point: a message
+is acknowledged once its record is fdatasync'ed there. The Maildir (what users and mail
+readers read, one file per message, sink/maildir.py) and the index (sink/index.py) are
+written behind it by the indexer (sink/indexer.py) with `index_batch`, and made durable
+together (`barrier`: one syncfs) before a spool segment is deleted. So at any moment an
+acknowledged message is in the spool, or in the Maildir and the index, or both.
 
 `Store` is also the reader: `list_messages`, `resolve`, `raw` and `list_sessions` read
 the spool's segments first and then the index, so they show every acknowledged message
-even while the Maildir is catching up. `open` replays segments whose writer died
-(idempotently: a message already indexed is skipped, a Maildir file is found or
-replaced by name) and re-indexes Maildir files the index does not know.
+even while the Maildir is catching up. `open` replays the segments of dead writers and
+indexes Maildir files the index does not know (sink/recovery.py).
+
+The session hands its messages over as `Envelope` and its record as `SessionRecord`
+(sink/records.py; importable from here too).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from smtpcheck.sink.index import (
 )
 from smtpcheck.sink.maildir import trace_headers
 from smtpcheck.sink.records import Envelope, SessionRecord
-from smtpcheck.sink.spool import read_records, segment_paths, try_lock
+from smtpcheck.sink.recovery import index_orphans, replay_spool
+from smtpcheck.sink.spool import read_records, segment_paths
 
 __all__ = [
     "Envelope",
@@ -49,10 +52,7 @@ __all__ = [
     "Store",
     "decode_mime_words",
     "parse_headers",
-    "trace_headers",
 ]
-
-REPLAY_BATCH = 500
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -89,8 +89,8 @@ class Store:
             (self.maildir / sub).mkdir(parents=True, exist_ok=True)
         self._db = self._connect()
         if reconcile:
-            self.replay_spool()
-            self.reconcile()
+            replay_spool(self)
+            index_orphans(self)
         return self
 
     def _connect(self) -> sqlite3.Connection:
@@ -202,53 +202,22 @@ class Store:
         """Index finished sessions (durably)."""
         self.write_batch([], list(sessions))
 
-    # -- recovery ------------------------------------------------------------------
-    def replay_spool(self) -> int:
-        """Index what the segments of dead writers hold and the index lacks, make it
-        durable, delete the segments. Returns how many messages were added."""
-        added = 0
-        for path in self._stale_segment_files():
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        for path in segment_paths(self.spool_dir):
-            fd = try_lock(path)
-            if fd is None:  # a live writer's
-                continue
+    def insert_message_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Index rows made elsewhere (Maildir files found without one), in one commit."""
+        with self._lock:
+            db = self._wdb
+            db.execute("BEGIN IMMEDIATE")
             try:
-                added += self._replay(path)
-                self.barrier()
-                faults.reached("replay")
-                os.unlink(path)
-            finally:
-                os.close(fd)
-        return added
+                db.executemany(INSERT_MESSAGE, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
 
-    def _replay(self, path: Path) -> int:
-        records = read_records(path)
-        envelopes = [r for r in records if isinstance(r, Envelope)]
-        sessions = [r for r in records if isinstance(r, SessionRecord)]
-        known = self._known_ids([env.id for env in envelopes], self._wdb)
-        missing = [env for env in envelopes if env.id not in known]
-        for start in range(0, max(len(missing), len(sessions)), REPLAY_BATCH):
-            batch = missing[start : start + REPLAY_BATCH]
-            self.index_batch(batch, sessions[start : start + REPLAY_BATCH])
-        return len(missing)
-
-    def _stale_segment_files(self) -> list[Path]:
-        """Segments a writer died creating (header only, never renamed): unlocked ones."""
-        stale = []
-        with contextlib.suppress(FileNotFoundError):
-            for name in os.listdir(self.spool_dir):
-                if name.startswith(".") and name.endswith(".new"):
-                    fd = try_lock(self.spool_dir / name)
-                    if fd is not None:
-                        os.close(fd)
-                        stale.append(self.spool_dir / name)
-        return stale
-
-    def _known_ids(self, ids: Sequence[str], db: sqlite3.Connection | None = None) -> set[str]:
-        """Which of `ids` the index has."""
-        db = db or self.db
+    def known_ids(self, ids: Sequence[str], writer: bool = False) -> set[str]:
+        """Which of `ids` the index has (`writer`: asked on the writer's connection)."""
+        db = self._wdb if writer else self.db
         known: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -256,30 +225,6 @@ class Store:
             sql = f"SELECT id FROM messages WHERE id IN ({marks})"
             known.update(row[0] for row in db.execute(sql, chunk))
         return known
-
-    def reconcile(self) -> int:
-        """Index Maildir files the index does not know. Returns how many."""
-        known = {row[0] for row in self.db.execute("SELECT path FROM messages")}
-        orphans = []
-        for sub in ("new", "cur"):
-            for entry in os.scandir(self.maildir / sub):
-                rel = f"{sub}/{entry.name}"
-                if rel not in known and entry.is_file():
-                    orphans.append((Path(entry.path), rel))
-        if not orphans:
-            return 0
-        with self._lock:
-            db = self._wdb
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for path, rel in orphans:
-                    db.execute(INSERT_MESSAGE, _orphan_row(path, rel))
-                db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise
-        return len(orphans)
 
     # -- reading (through the spool) ----------------------------------------------------
     def _spooled(self) -> tuple[list[Envelope], list[SessionRecord]]:
@@ -314,7 +259,7 @@ class Store:
         spooled, _ = self._spooled()
         indexed = int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
         ids = [env.id for env in spooled]
-        return indexed + len(ids) - len(self._known_ids(ids))
+        return indexed + len(ids) - len(self.known_ids(ids))
 
     def resolve(self, ident: str) -> dict[str, Any] | None:
         """A message by its id, a unique id prefix, or its 1-based position in `list`."""
@@ -425,22 +370,3 @@ def _resolve_in(messages: list[dict[str, Any]], ident: str) -> dict[str, Any] | 
     prefix = ident.replace("%", "").replace("_", "")
     matches = [m for m in messages if str(m["id"]).startswith(prefix)]
     return matches[0] if len(matches) == 1 else None
-
-
-def _orphan_row(path: Path, rel: str) -> tuple[Any, ...]:
-    """The index row of a Maildir file nobody indexed, from its trace headers."""
-    raw = path.read_bytes()
-    fields = parse_headers(raw)
-    mail_from = next((v.strip("<>") for k, v in fields if k.lower() == "return-path"), "")
-    recipients = [v for k, v in fields if k.lower() == "delivered-to"]
-    message_id = path.name.split(".")[1] if path.name.count(".") >= 2 else path.name
-    trace = maildir.trace_length(raw)
-    env = Envelope(
-        id=message_id,
-        mail_from=mail_from,
-        recipients=recipients,
-        data=raw[trace:],
-        received_at=path.stat().st_mtime,
-        anomalies=[{"kind": "recovered", "detail": "re-indexed from the Maildir"}],
-    )
-    return message_row(env, rel, trace)
