@@ -10,7 +10,7 @@ segment. Now and then, and when it starts, it also replays segments nobody holds
 writer died: sink/recovery.py).
 
 It runs as a thread of the server (`IndexerThread`, `--writer thread`) or as a process
-of its own (sink/writer.py, `--writer process`); `drive` is its loop in both.
+of its own (sink/indexer_process.py, `--writer process`); `drive` is its loop in both.
 """
 
 from __future__ import annotations
