@@ -22,6 +22,7 @@ PACKAGES=(
     libauthen-sasl-perl # swaks --auth
     dnsmasq-base        # loopback DNS (no service, unlike "dnsmasq")
     curl
+    strace              # the sink's fdatasync is seen to come before its 250
     chromium            # headless browser: the HTML report of `check` is opened in it
     libidn12            # the libraries the unpacked exim4 binary links against
     libgnutls-dane0

@@ -25,7 +25,7 @@ from peers.badserver import BadServer, BadServerFactory
 from peers.dnsmasq import Dnsmasq, ScriptedDns, ScriptedDnsServer
 from peers.exim import EximPeer
 from peers.postfix import PostfixPeer
-from peers.process import PeerNotInstalled, find_program, running
+from peers.process import require_program, running
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +47,7 @@ def postfix(request: pytest.FixtureRequest) -> Iterator[PostfixPeer]:
 @pytest.fixture(scope="session")
 def swaks() -> str:
     """Path of the swaks program."""
-    try:
-        return find_program("swaks")
-    except PeerNotInstalled as exc:
-        problem = str(exc)
-    pytest.fail(problem, pytrace=False)
+    return require_program("swaks")
 
 
 @pytest.fixture(scope="session")

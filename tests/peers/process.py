@@ -50,6 +50,15 @@ def find_program(name: str) -> str:
     return path
 
 
+def require_program(name: str) -> str:
+    """`find_program` for a test: a missing program FAILS it, with the install hint."""
+    try:
+        return find_program(name)
+    except PeerNotInstalled as exc:
+        problem = str(exc)  # failed outside the except block: no chained traceback
+    pytest.fail(problem, pytrace=False)
+
+
 # ---- ports ---------------------------------------------------------------------------
 def port_free(host: str, port: int) -> bool:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

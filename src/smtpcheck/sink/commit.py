@@ -1,11 +1,13 @@
-"""Group commit: one writer thread makes batches of messages durable together.
+"""Group commit: one committer thread makes batches of messages durable together.
 
-Sessions `submit` an envelope with a callback; the writer thread takes everything
-queued since its last batch (messages and finished sessions' records), writes it with
-`Store.write_batch` (one syncfs or directory fsync and one index commit per batch) and
-then runs all the batch's callbacks with a single wake-up of the event loop. A session
-sends its final 250 only from its callback, so nothing acknowledged is ever lost, yet
-concurrent sessions share the cost of the fsyncs.
+Sessions `submit` an envelope with a callback; the committer thread takes everything
+queued since its last batch (messages and finished sessions' records), appends it to
+the spool with one write and one fdatasync (`Journal.commit`), and then runs all the
+batch's callbacks with a single wake-up of the event loop. A session sends its final
+250 only from its callback, so nothing acknowledged is ever lost, yet concurrent
+sessions share the cost of the sync. The Maildir and index are written behind by the
+indexer: a thread of the server here (`--writer thread`), a process of its own with
+`ProcessCommitter` (sink/writer.py, `--writer process`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from smtpcheck.sink.store import Envelope, SessionRecord, Store
+from smtpcheck.sink.indexer import IndexerThread
+from smtpcheck.sink.journal import IDLE_SEAL, IndexerLink, Journal
+from smtpcheck.sink.records import Envelope, SessionRecord
+from smtpcheck.sink.spool import encode_message, encode_session
+from smtpcheck.sink.store import Store
 
 _STOP = object()
 Done = Callable[[BaseException | None], None]
@@ -26,16 +32,19 @@ Done = Callable[[BaseException | None], None]
 class GroupCommitter:
     """The single writer of a `Store`, driven from one asyncio loop."""
 
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, max_batch: int = 256):
+    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, max_batch: int = 256) -> None:
         self.store = store
         self.loop = loop
         self.max_batch = max_batch
+        self.journal = Journal(store, self.make_indexer)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sink-commit", daemon=True)
-        self.batches = 0
-        self.committed = 0
+
+    def make_indexer(self) -> IndexerLink:
+        return IndexerThread(self.store)
 
     def start(self) -> None:
+        self.journal.start()
         self._thread.start()
 
     def submit(self, envelope: Envelope, done: Done) -> None:
@@ -48,42 +57,46 @@ class GroupCommitter:
         self._queue.put(record)
 
     def stop(self) -> None:
-        """Write what is queued, then end the thread."""
+        """Commit what is queued, let the Maildir and index catch up, end the threads."""
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join()
+        self.journal.close()
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            items = [self._queue.get()]
+            timeout = IDLE_SEAL if self.journal.needs_attention() else None
+            try:
+                items = [self._queue.get(timeout=timeout)]
+            except queue.Empty:
+                self.journal.idle()
+                continue
             while len(items) < self.max_batch:
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            messages: list[tuple[Envelope, Done]] = []
-            sessions: list[SessionRecord] = []
+            records: list[bytes] = []
+            callbacks: list[Done] = []
             for item in items:
                 if item is _STOP:
                     stopping = True
                 elif isinstance(item, SessionRecord):
-                    sessions.append(item)
+                    records.append(encode_session(item))
                 else:
-                    messages.append(item)
+                    envelope, done = item
+                    records.append(encode_message(envelope))
+                    callbacks.append(done)
+            if not records:
+                continue
             error: BaseException | None = None
             try:
-                self.store.write_batch([env for env, _ in messages], sessions)
-            except BaseException as exc:  # reported to every waiting session as a 451
+                self.journal.commit(records, sync=bool(callbacks))
+            except Exception as exc:  # reported to every waiting session as a 451
                 error = exc
-                if sessions:
-                    # Session records are informative; losing one loses no mail.
-                    with contextlib.suppress(Exception):
-                        self.store.record_sessions(sessions)
-            self.batches += 1
-            self.committed += len(messages) if error is None else 0
-            if messages:
-                self._resolve_soon([done for _, done in messages], error)
+            if callbacks:
+                self._resolve_soon(callbacks, error)
 
     def _resolve_soon(self, callbacks: list[Done], error: BaseException | None) -> None:
         def resolve() -> None:

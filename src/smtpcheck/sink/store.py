@@ -1,135 +1,58 @@
-"""Durable storage of captured mail: a Maildir plus an SQLite index.
+"""Durable storage of captured mail: a spool, a Maildir and an SQLite index.
 
-The Maildir is the truth. Each accepted message becomes one file in `Maildir/new/`,
-written to `tmp/`, renamed, and made durable (file data and directory entry) before
-anyone may acknowledge it. `write_batch` does this for a whole batch at once (group
-commit): on Linux one syncfs(2) covers the batch's files, renames and index; elsewhere
-each file is fsynced, then the directory. The file starts with the trace headers an
-MDA adds (`Return-Path`, `Delivered-To`, `Received`), then the message exactly as
-received.
+The spool (sink/spool.py, written by sink/journal.py) is the commit point: a message
+is acknowledged once its record is fdatasync'ed there. The Maildir (what users and mail
+readers read, one file per message, sink/maildir.py) and the index (sink/index.py) are
+written behind it by the indexer (sink/indexer.py) with `index_batch`, and made durable
+together (`barrier`: one syncfs) before a spool segment is deleted. So at any moment an
+acknowledged message is in the spool, or in the Maildir and the index, or both.
 
-The SQLite index (envelope, headers, size, client, TLS, AUTH, anomalies, time) is
-written in the same batch; if the process dies between the Maildir rename and the
-index commit, `Store.open` re-indexes the orphan file from its trace headers.
+`Store` is also the reader: `list_messages`, `resolve`, `raw` and `list_sessions` read
+the spool's segments first and then the index, so they show every acknowledged message
+even while the Maildir is catching up. `open` replays the segments of dead writers and
+indexes Maildir files the index does not know (sink/recovery.py).
+
+The session hands its messages over as `Envelope` and its record as `SessionRecord`
+(sink/records.py; importable from here too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from email.header import decode_header, make_header
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY, received_at REAL NOT NULL, mail_from TEXT NOT NULL,
-    recipients TEXT NOT NULL, mail_params TEXT NOT NULL, rcpt_params TEXT NOT NULL,
-    subject TEXT, from_header TEXT, to_header TEXT, message_id TEXT, headers TEXT NOT NULL,
-    size INTEGER NOT NULL, trace_length INTEGER NOT NULL, path TEXT NOT NULL,
-    client TEXT, helo TEXT, protocol TEXT, tls TEXT, auth TEXT, session_id TEXT,
-    anomalies TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_time ON messages(received_at);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL, client TEXT, helo TEXT,
-    tls TEXT, auth TEXT, messages INTEGER NOT NULL, anomalies TEXT NOT NULL,
-    transcript TEXT
-);
-"""
-
-MAX_INDEXED_HEADERS = 200
-INSERT_MESSAGE = (
-    "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+from smtpcheck.sink import faults, maildir
+from smtpcheck.sink.index import (
+    INSERT_MESSAGE,
+    INSERT_SESSION,
+    cleared_at,
+    connect,
+    decode_mime_words,
+    message_dict,
+    message_row,
+    parse_headers,
+    session_dict,
+    session_row,
 )
-INSERT_SESSION = "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?,?)"
-_INDEXED_FIELDS = frozenset({"subject", "from", "to", "message-id"})
+from smtpcheck.sink.maildir import trace_headers
+from smtpcheck.sink.records import Envelope, SessionRecord
+from smtpcheck.sink.recovery import index_orphans, replay_spool
+from smtpcheck.sink.spool import read_records, segment_paths
 
-
-@dataclass
-class Envelope:
-    """One accepted message, as the session hands it to the store."""
-
-    id: str
-    mail_from: str
-    recipients: list[str]
-    data: bytes
-    mail_params: dict[str, str | None] = field(default_factory=dict)
-    rcpt_params: list[dict[str, str | None]] = field(default_factory=list)
-    client: str = ""
-    helo: str = ""
-    protocol: str = "ESMTP"
-    tls: dict[str, Any] | None = None
-    auth: dict[str, Any] | None = None
-    session_id: str = ""
-    anomalies: list[dict[str, str]] = field(default_factory=list)
-    received_at: float = field(default_factory=time.time)
-    hostname: str = "sink.localhost"
-
-
-@dataclass
-class SessionRecord:
-    """What the index keeps about one connection."""
-
-    id: str
-    started_at: float
-    ended_at: float | None
-    client: str
-    helo: str
-    tls: dict[str, Any] | None
-    auth: dict[str, Any] | None
-    messages: int
-    anomalies: list[dict[str, str]]
-    transcript: str | None = None
-
-
-def parse_headers(data: bytes) -> list[tuple[str, str]]:
-    """The header fields of a message, unfolded, in order (bounded)."""
-    end = data.find(b"\r\n\r\n")
-    block = data if end < 0 else data[:end]
-    fields: list[tuple[str, str]] = []
-    for raw_line in block.replace(b"\r\n", b"\n").split(b"\n"):
-        line = raw_line.decode("utf-8", "replace")
-        if line[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, value + " " + line.strip())
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            if len(fields) >= MAX_INDEXED_HEADERS:
-                break
-            fields.append((name.strip(), value.strip()))
-    return fields
-
-
-def decode_mime_words(value: str | None) -> str | None:
-    """`=?utf-8?q?...?=` -> text, leaving undecodable input as it is."""
-    if not value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except Exception:  # malformed encoded words are common in test mail
-        return value
-
-
-def trace_headers(env: Envelope) -> bytes:
-    """Return-Path, Delivered-To and Received, as an MDA would prepend them."""
-    with_ = env.protocol
-    lines = [f"Return-Path: <{env.mail_from}>"]
-    lines += [f"Delivered-To: {rcpt}" for rcpt in env.recipients]
-    lines.append(
-        f"Received: from {env.helo or 'unknown'} ({env.client})\r\n"
-        f"\tby {env.hostname} (smtpcheck sink) with {with_} id {env.id}\r\n"
-        f"\t; {formatdate(env.received_at, localtime=True)}"
-    )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8", "surrogateescape")
+__all__ = [
+    "Envelope",
+    "SessionRecord",
+    "Store",
+    "decode_mime_words",
+    "parse_headers",
+]
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -145,232 +68,231 @@ def _load_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = _load_syncfs()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Store:
-    """A Maildir with its SQLite index. Writers: one thread at a time (the committer)."""
+    """The spool, Maildir and index under one directory. One writer thread at a time
+    (`index_batch` and `clear` hold a lock); any number of readers."""
 
     def __init__(self, root: Path, durable: bool = True) -> None:
         self.root = Path(root)
         self.durable = durable
         self.maildir = self.root / "Maildir"
+        self.spool_dir = self.root / "spool"
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._writer_db: sqlite3.Connection | None = None
 
     # -- opening -------------------------------------------------------------------
     def open(self, reconcile: bool = True) -> Store:
-        """Create the directories and index if needed, and index orphan files."""
-        for sub in ("tmp", "new", "cur"):
+        """Create what is missing; replay dead writers' spool segments and index orphan
+        Maildir files (unless `reconcile=False`: a writer process, after its server)."""
+        for sub in maildir.SUBDIRS:
             (self.maildir / sub).mkdir(parents=True, exist_ok=True)
         self._db = self._connect()
         if reconcile:
-            self.reconcile()
+            replay_spool(self)
+            index_orphans(self)
         return self
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.root / "index.sqlite", check_same_thread=False, timeout=30)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
-        # With syncfs the batch barrier covers the WAL file too, so SQLite need not fsync.
-        full = self.durable and _SYNCFS is None
-        db.execute(f"PRAGMA synchronous={'FULL' if full else 'OFF'}")
-        db.executescript(SCHEMA)
-        return db
+        # The barrier (syncfs) before a spool segment is deleted makes the index durable,
+        # so commits need no fsync; NORMAL still syncs checkpoints, so a checkpoint can
+        # never lose rows whose segment is already gone. Without syncfs: FULL.
+        mode = ("NORMAL" if _SYNCFS is not None else "FULL") if self.durable else "OFF"
+        return connect(self.root / "index.sqlite", mode)
 
     @property
     def db(self) -> sqlite3.Connection:
+        """The connection readers use."""
         if self._db is None:
             self.open()
         assert self._db is not None
         return self._db
 
+    @property
+    def _wdb(self) -> sqlite3.Connection:
+        """The writer's own connection (a reader never sees its open transaction)."""
+        if self._writer_db is None:
+            self._writer_db = self._connect()
+        return self._writer_db
+
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        for db in (self._db, self._writer_db):
+            if db is not None:
+                db.close()
+        self._db = self._writer_db = None
 
-    def reconcile(self) -> int:
-        """Index Maildir files the index does not know (a crash after rename). Returns count."""
-        known = {row[0] for row in self.db.execute("SELECT path FROM messages")}
-        added = 0
-        for sub in ("new", "cur"):
-            for entry in os.scandir(self.maildir / sub):
-                rel = f"{sub}/{entry.name}"
-                if rel not in known and entry.is_file():
-                    self._index_orphan(Path(entry.path), rel)
-                    added += 1
-        if added:
-            self.db.commit()
-        return added
-
-    def _index_orphan(self, path: Path, rel: str) -> None:
-        raw = path.read_bytes()
-        fields = parse_headers(raw)
-        mail_from = next((v.strip("<>") for k, v in fields if k.lower() == "return-path"), "")
-        rcpts = [v for k, v in fields if k.lower() == "delivered-to"]
-        msg_id = path.name.split(".")[1] if path.name.count(".") >= 2 else path.name
-        trace = self._trace_length(raw)
-        env = Envelope(
-            id=msg_id,
-            mail_from=mail_from,
-            recipients=rcpts,
-            data=raw[trace:],
-            received_at=path.stat().st_mtime,
-            anomalies=[{"kind": "recovered", "detail": "re-indexed from the Maildir"}],
-        )
-        self._insert(env, rel, trace)
-
-    @staticmethod
-    def _trace_length(raw: bytes) -> int:
-        """Length of our prepended trace headers (up to the end of the Received field)."""
-        marker = raw.find(b"(smtpcheck sink)")
-        if marker < 0:
-            return 0
-        end = raw.find(b"\r\n", raw.find(b"\t; ", marker))
-        return end + 2 if end >= 0 else 0
-
-    # -- writing -------------------------------------------------------------------
-    def write_batch(
+    # -- writing (behind the spool) -----------------------------------------------------
+    def index_batch(
         self, envelopes: Sequence[Envelope], sessions: Sequence[SessionRecord] = ()
     ) -> None:
-        """Make every envelope durable (file, directory, index) before returning.
+        """Write the envelopes' Maildir files, then their rows and the sessions' in one
+        transaction. Idempotent. Not durable by itself: see `barrier`.
 
-        Finished sessions' records go into the same index transaction (one commit).
+        Records older than the last `clear` are not indexed (and their files removed):
+        they were in flight when it ran.
         """
-        if not envelopes:
-            if sessions:
-                self.record_sessions(sessions)
-            return
         with self._lock:
-            tmp_dir, new_dir = f"{self.maildir}/tmp/", f"{self.maildir}/new/"
+            db = self._wdb
             fsync_each = self.durable and _SYNCFS is None
-            rows = []
-            for env in envelopes:
+            cleared = cleared_at(db)
+            rows: list[tuple[Any, ...]] = []
+            crash_midway = bool(envelopes) and faults.armed("maildir-half")
+            for number, env in enumerate(envelopes):
+                if crash_midway and number == len(envelopes) // 2:
+                    maildir.write_partial(self.maildir, env)
+                    faults.reached("maildir-half")
+                if env.received_at <= cleared:
+                    maildir.remove(self.maildir, env)
+                    continue
                 trace = trace_headers(env)
-                name = f"{int(env.received_at)}.{env.id}.{env.hostname.replace('/', '_')}"
-                tmp_path = tmp_dir + name
-                fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    written = os.write(fd, trace + env.data)
-                    if written < len(trace) + len(env.data):
-                        view = memoryview(trace + env.data)[written:]
-                        while view:
-                            view = view[os.write(fd, view) :]
-                    if fsync_each:
-                        os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.rename(tmp_path, new_dir + name)
-                rows.append(self._message_row(env, f"new/{name}", len(trace)))
-            self.db.executemany(INSERT_MESSAGE, rows)
-            if sessions:
-                self.db.executemany(INSERT_SESSION, [_session_row(s) for s in sessions])
-            self.db.commit()
-            if self.durable:
-                self._barrier()
-
-    def _barrier(self) -> None:
-        """Make the batch's files, their directory entries and the index durable.
-
-        Group commit: one syncfs(2) flushes every file of the batch, the renames and the
-        index's WAL with a single journal commit, instead of an fsync per file (each of
-        which costs a journal commit: ~3 ms here). Without syncfs: fsync per file (done
-        while writing), the directory, and SQLite's own fsync (synchronous=FULL).
-        """
-        if _SYNCFS is not None:
-            fd = os.open(self.maildir / "new", os.O_RDONLY | os.O_DIRECTORY)
+                maildir.deliver(self.maildir, env, trace, fsync_each)
+                rows.append(message_row(env, maildir.relative_path(env), len(trace)))
+            if envelopes and not crash_midway:
+                faults.reached("maildir-half")
+            db.execute("BEGIN IMMEDIATE")
             try:
+                now_cleared = cleared_at(db)
+                if now_cleared != cleared:  # `clear` ran meanwhile
+                    for env in envelopes:
+                        if cleared < env.received_at <= now_cleared:
+                            maildir.remove(self.maildir, env)
+                    rows = [row for row in rows if row[1] > now_cleared]
+                db.executemany(INSERT_MESSAGE, rows)
+                db.executemany(
+                    INSERT_SESSION,
+                    [session_row(s) for s in sessions if (s.ended_at or 0) > now_cleared],
+                )
+                if envelopes:
+                    faults.reached("index-behind")
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
+    def barrier(self) -> None:
+        """Make every Maildir file and index row written so far durable.
+
+        One syncfs(2) flushes the files, their renames and the index's WAL with a single
+        journal commit. Without syncfs: the files were fsynced as written, SQLite syncs
+        its own commits (synchronous=FULL), and the directory is fsynced here.
+        """
+        if not self.durable:
+            return
+        fd = os.open(self.maildir / "new", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _SYNCFS is not None:
                 if _SYNCFS(fd) != 0:
                     error = ctypes.get_errno()
                     raise OSError(error, f"syncfs: {os.strerror(error)}")
-            finally:
-                os.close(fd)
-        else:
-            _fsync_dir(self.maildir / "new")
+            else:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
-    def _insert(self, env: Envelope, rel: str, trace_len: int) -> None:
-        self.db.execute(INSERT_MESSAGE, self._message_row(env, rel, trace_len))
-
-    @staticmethod
-    def _message_row(env: Envelope, rel: str, trace_len: int) -> tuple[Any, ...]:
-        fields = parse_headers(env.data)
-        first: dict[str, str] = {}
-        for name, value in fields:
-            key = name.lower()
-            if key in _INDEXED_FIELDS and key not in first:
-                first[key] = value
-        dumps = json.dumps
-        return (
-            env.id,
-            env.received_at,
-            env.mail_from,
-            dumps(env.recipients),
-            dumps(env.mail_params),
-            dumps(env.rcpt_params),
-            first.get("subject"),
-            first.get("from"),
-            first.get("to"),
-            first.get("message-id"),
-            dumps(fields),
-            len(env.data),
-            trace_len,
-            rel,
-            env.client,
-            env.helo,
-            env.protocol,
-            _json_or_none(env.tls),
-            _json_or_none(env.auth),
-            env.session_id,
-            dumps(env.anomalies),
-        )
+    def write_batch(
+        self, envelopes: Sequence[Envelope], sessions: Sequence[SessionRecord] = ()
+    ) -> None:
+        """Write straight to the Maildir and index and make it durable (no spool: for
+        tools and tests that fill a store without a running sink)."""
+        self.index_batch(envelopes, sessions)
+        self.barrier()
 
     def record_sessions(self, sessions: Iterable[SessionRecord]) -> None:
-        """Index finished sessions (their anomalies, TLS and AUTH facts)."""
-        with self._lock:
-            self.db.executemany(INSERT_SESSION, [_session_row(s) for s in sessions])
-            self.db.commit()
+        """Index finished sessions (durably)."""
+        self.write_batch([], list(sessions))
 
-    # -- reading -------------------------------------------------------------------
+    def insert_message_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Index rows made elsewhere (Maildir files found without one), in one commit."""
+        with self._lock:
+            db = self._wdb
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(INSERT_MESSAGE, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
+    def known_ids(self, ids: Sequence[str], writer: bool = False) -> set[str]:
+        """Which of `ids` the index has (`writer`: asked on the writer's connection)."""
+        db = self._wdb if writer else self.db
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM messages WHERE id IN ({marks})"
+            known.update(row[0] for row in db.execute(sql, chunk))
+        return known
+
+    # -- reading (through the spool) ----------------------------------------------------
+    def _spooled(self) -> tuple[list[Envelope], list[SessionRecord]]:
+        """What the spool holds (read before the index: a segment is deleted only after
+        its records are committed there, so nothing falls between the two reads)."""
+        cleared = cleared_at(self.db)
+        envelopes: dict[str, Envelope] = {}
+        sessions: dict[str, SessionRecord] = {}
+        for path in segment_paths(self.spool_dir):
+            for record in read_records(path):
+                if isinstance(record, Envelope):
+                    if record.received_at > cleared:
+                        envelopes[record.id] = record
+                elif (record.ended_at or 0) > cleared:
+                    sessions[record.id] = record
+        return list(envelopes.values()), list(sessions.values())
+
     def list_messages(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Newest last; each a plain dict ready for JSON."""
+        spooled, _ = self._spooled()
         sql = "SELECT * FROM messages ORDER BY received_at, rowid"
-        rows = self.db.execute(sql).fetchall()
+        messages = [message_dict(row) for row in self.db.execute(sql).fetchall()]
+        if spooled:
+            indexed = {m["id"] for m in messages}
+            messages += [_spooled_dict(env) for env in spooled if env.id not in indexed]
+            messages.sort(key=lambda m: float(m["received_at"]))
         if limit is not None:
-            rows = rows[-limit:] if limit > 0 else []
-        return [_message_dict(row) for row in rows]
+            messages = messages[-limit:] if limit > 0 else []
+        return messages
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+        spooled, _ = self._spooled()
+        indexed = int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+        ids = [env.id for env in spooled]
+        return indexed + len(ids) - len(self.known_ids(ids))
 
     def resolve(self, ident: str) -> dict[str, Any] | None:
         """A message by its id, a unique id prefix, or its 1-based position in `list`."""
+        spooled, _ = self._spooled()
+        if spooled:
+            return _resolve_in(self.list_messages(), ident)
         row = self.db.execute("SELECT * FROM messages WHERE id = ?", (ident,)).fetchone()
-        if row is None and ident.isdigit() and len(ident) < 8:
-            row = (
-                self.db.execute(
-                    "SELECT * FROM messages ORDER BY received_at, rowid LIMIT 1 OFFSET ?",
-                    (int(ident) - 1,),
-                ).fetchone()
-                if int(ident) > 0
-                else None
-            )
+        if row is None and ident.isdigit() and len(ident) < 8 and int(ident) > 0:
+            row = self.db.execute(
+                "SELECT * FROM messages ORDER BY received_at, rowid LIMIT 1 OFFSET ?",
+                (int(ident) - 1,),
+            ).fetchone()
         if row is None:
             like = ident.replace("%", "").replace("_", "") + "%"
             rows = self.db.execute("SELECT * FROM messages WHERE id LIKE ?", (like,)).fetchall()
             row = rows[0] if len(rows) == 1 else None
-        return _message_dict(row) if row is not None else None
+        return message_dict(row) if row is not None else None
 
     def raw(self, message: dict[str, Any], with_trace: bool = True) -> bytes:
-        """The stored bytes: with our trace headers (the Maildir file) or as received."""
-        path: str = message["path"]
-        trace_length: int = message["trace_length"]
-        data = (self.maildir / path).read_bytes()
+        """The stored bytes: with our trace headers (the Maildir file) or as received.
+
+        A message still only in the spool is read from there, as its file will be.
+        """
+        path = self.maildir / str(message["path"])
+        trace_length = int(message["trace_length"])
+        data: bytes
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            spooled = {env.id: env for env in self._spooled()[0]}
+            env = spooled.get(message["id"])
+            # Not in the spool any more: indexed meanwhile, so the file is there now.
+            data = path.read_bytes() if env is None else trace_headers(env) + env.data
         return data if with_trace else data[trace_length:]
 
     def export_eml(self, message: dict[str, Any], target: Path) -> Path:
@@ -382,14 +304,14 @@ class Store:
         return target
 
     def list_sessions(self) -> list[dict[str, Any]]:
+        _, spooled = self._spooled()
         rows = self.db.execute("SELECT * FROM sessions ORDER BY started_at").fetchall()
-        out = []
-        for row in rows:
-            item = dict(row)
-            for key in ("tls", "auth", "anomalies"):
-                item[key] = json.loads(item[key]) if item[key] else None
-            out.append(item)
-        return out
+        records = [session_dict(row) for row in rows]
+        if spooled:
+            indexed = {r["id"] for r in records}
+            records += [session_dict(session_row(s)) for s in spooled if s.id not in indexed]
+            records.sort(key=lambda r: float(r["started_at"]))
+        return records
 
     def delete(self, message_id: str) -> bool:
         """Delete one message (its index row and its file); False if there is none."""
@@ -406,43 +328,59 @@ class Store:
         return True
 
     def clear(self) -> int:
-        """Delete every message and session record. Returns how many messages went."""
+        """Delete every message and session record. Returns how many messages went.
+
+        Safe while a sink writes to the store: what was received before this moment
+        goes (a record still on its way to the index is dropped there), later mail stays.
+        """
         with self._lock:
-            count = self.count()
-            for sub in ("tmp", "new", "cur"):
-                for entry in os.scandir(self.maildir / sub):
-                    if entry.is_file():
+            spooled, _ = self._spooled()
+            db = self._wdb
+            now = time.time()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = db.execute("SELECT id, path FROM messages").fetchall()
+                db.execute("DELETE FROM messages")
+                db.execute("DELETE FROM sessions")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('cleared_at', ?)", (now,))
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        gone = {row[0] for row in rows} | {env.id for env in spooled if env.received_at <= now}
+        for row in rows:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.maildir / row[1])
+        for env in spooled:
+            maildir.remove(self.maildir, env)
+        self._remove_old_files(now, gone)
+        return len(gone)
+
+    def _remove_old_files(self, now: float, gone: set[str]) -> None:
+        """Files the index did not know (copied in, or from before the index): those older
+        than the clear. (A file's mtime comes from a coarse clock: a margin of a second.)"""
+        for sub in ("new", "cur"):
+            for entry in os.scandir(self.maildir / sub):
+                parts = entry.name.split(".")
+                if len(parts) >= 2 and parts[1] in gone:
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_file() and entry.stat().st_mtime < now - 1:
                         os.unlink(entry.path)
-            self.db.execute("DELETE FROM messages")
-            self.db.execute("DELETE FROM sessions")
-            self.db.commit()
-            return count
 
 
-def _session_row(s: SessionRecord) -> tuple[Any, ...]:
-    return (
-        s.id,
-        s.started_at,
-        s.ended_at,
-        s.client,
-        s.helo,
-        _json_or_none(s.tls),
-        _json_or_none(s.auth),
-        s.messages,
-        json.dumps(s.anomalies),
-        s.transcript,
-    )
+def _spooled_dict(env: Envelope) -> dict[str, Any]:
+    trace = trace_headers(env)
+    return message_dict(message_row(env, maildir.relative_path(env), len(trace)))
 
 
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
-
-
-def _message_dict(row: sqlite3.Row) -> dict[str, Any]:
-    item = dict(row)
-    for key in ("recipients", "mail_params", "rcpt_params", "headers", "anomalies"):
-        item[key] = json.loads(item[key])
-    for key in ("tls", "auth"):
-        item[key] = json.loads(item[key]) if item[key] else None
-    item["subject"] = decode_mime_words(item["subject"])
-    return item
+def _resolve_in(messages: list[dict[str, Any]], ident: str) -> dict[str, Any] | None:
+    for message in messages:
+        if message["id"] == ident:
+            return message
+    if ident.isdigit() and len(ident) < 8 and 0 < int(ident) <= len(messages):
+        return messages[int(ident) - 1]
+    prefix = ident.replace("%", "").replace("_", "")
+    matches = [m for m in messages if str(m["id"]).startswith(prefix)]
+    return matches[0] if len(matches) == 1 else None
