@@ -68,7 +68,7 @@ def test_text_report_for_an_mx_set(dns_server: str) -> None:
         assert address in out
     assert "300s" in out
     assert "=20" in out  # the second host of preference 20 is marked as an equal
-    assert "Result: mail can be delivered (4 of 4 host(s) usable, 5 address(es))." in out
+    assert "Result: mail can be delivered (4 usable hosts of 4, 5 addresses)." in out
     assert "DNSSEC: not validated" in out
     assert "\x1b[" not in out
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -294,7 +294,7 @@ def test_italian_text_report(dns_server: str) -> None:
         assert column in out
     assert "TTL dei record MX: 300s." in out
     assert "'=' indica un host con la stessa preferenza" in out
-    assert "Esito: la posta può essere consegnata (host utilizzabili: 4 su 4; indirizzi: 5)." in out
+    assert "Esito: la posta può essere consegnata (4 host utilizzabili su 4, 5 indirizzi)." in out
     assert "DNSSEC: risposta non validata" in out
     for english in ("Result:", "Mail for", "Exchange", "Address", "not validated"):
         assert english not in out

@@ -11,7 +11,7 @@ import pytest
 
 from smtpcheck.knowledge import _data
 from smtpcheck.knowledge.hints import CONNECTION_FAILURES, STEPS, hint_ids, pattern_ids
-from smtpcheck.knowledge.i18n import message_keys
+from smtpcheck.knowledge.i18n import is_plural_entry, message_keys
 
 LANGS = _data.SUPPORTED_LANGUAGES
 REGISTRY = _data.neutral("registry")
@@ -38,12 +38,17 @@ def _texts(lang: str, name: str, *path: str) -> list[str]:
 
 
 def _keys(node: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    if isinstance(node, dict):
+    """Every leaf's path; a table of plural forms is one leaf (each language has its own
+    forms: tests/knowledge/test_plurals.py checks them)."""
+    if isinstance(node, dict) and not is_plural_entry(node):
         return set().union(*(_keys(value, (*prefix, key)) for key, value in node.items()))
     return {prefix}
 
 
-def _placeholders(template: str) -> set[str]:
+def _placeholders(template: str | dict[str, str]) -> set[str]:
+    """The {fields} of a template, or of all the forms of a plural entry together."""
+    if isinstance(template, dict):
+        return set().union(*(_placeholders(form) for form in template.values()))
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
@@ -130,7 +135,7 @@ def test_languages_have_the_same_keys_and_placeholders(name: str) -> None:
             it_value: Any = other
             for part in key:
                 en_value, it_value = en_value[part], it_value[part]
-            if isinstance(en_value, str):
+            if isinstance(en_value, str | dict):
                 assert _placeholders(it_value) == _placeholders(en_value), f"{lang}: {key}"
 
 

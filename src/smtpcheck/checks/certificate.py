@@ -130,7 +130,7 @@ def _date_findings(
     if now > not_after:
         days = (now - not_after).days
         return [
-            make_finding(Status.FAIL, "cert-expired", lang, subject=subject, date=date, days=days)
+            make_finding(Status.FAIL, "cert-expired", lang, subject=subject, date=date, count=days)
         ]
     if now < not_before:
         return [
@@ -146,10 +146,12 @@ def _date_findings(
     if days < EXPIRY_WARNING_DAYS:
         return [
             make_finding(
-                Status.WARN, "cert-expires-soon", lang, subject=subject, date=date, days=days
+                Status.WARN, "cert-expires-soon", lang, subject=subject, date=date, count=days
             )
         ]
-    return [make_finding(Status.PASS, "cert-dates-ok", lang, subject=subject, date=date, days=days)]
+    return [
+        make_finding(Status.PASS, "cert-dates-ok", lang, subject=subject, date=date, count=days)
+    ]
 
 
 def _name_findings(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from smtpcheck.cli.demo_dns import DemoDns
-from smtpcheck.knowledge.i18n import pick_language, t
+from smtpcheck.knowledge.i18n import pick_language, t, tn
 from smtpcheck.report.render_text import render_text
 from smtpcheck.scenarios.check import CheckOptions, run_check
 from smtpcheck.sink.config import SinkConfig
@@ -157,7 +157,7 @@ def _run(lang: str, workdir: Path) -> int:
     with run_in_thread(config) as sink:
         failures = asyncio.run(_cases(lang, sink.port, ca))
         stored = len(sink.messages())
-    print(f"\n{t('demo.done', lang, stored=stored)}")
+    print(f"\n{tn('demo.done', stored, lang)}")
     return 1 if failures else 0
 
 

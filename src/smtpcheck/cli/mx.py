@@ -282,13 +282,14 @@ def _no_address_reason(ipv4: Lookup, ipv6: Lookup, family: int | None, lang: str
 
 
 def _verdict(result: MxResult, family: int | None, lang: str) -> str:
-    from smtpcheck.knowledge.i18n import t
+    from smtpcheck.knowledge.i18n import t, tn
 
     code = exit_code(result, family)
     if code == EXIT_OK:
         usable = [host for host in result.hosts if _selected(host.addresses, family)]
         count = sum(len(_selected(host.addresses, family)) for host in usable)
-        return t("mx.verdict_ok", lang, usable=len(usable), total=len(result.hosts), count=count)
+        hosts = tn("mx.usable_hosts", len(usable), lang, total=len(result.hosts))
+        return t("mx.verdict_ok", lang, hosts=hosts, addresses=tn("mx.addresses", count, lang))
     if code == EXIT_DNS_FAILURE:
         return t("mx.verdict_dns", lang)
     return t("mx.verdict_no_mail", lang)

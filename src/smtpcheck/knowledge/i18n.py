@@ -1,14 +1,23 @@
 """Language choice and the catalogue of user-facing UI strings (en, it).
 
 `pick_language()` decides the language from `--lang` or the locale environment;
-`t(key, lang, **fmt)` returns a formatted message from `data/<lang>/messages.toml`.
-Other layers (cli, console, report renderers) use these for their messages.
+`t(key, lang, **fmt)` returns a formatted message from `data/<lang>/messages.toml`;
+`tn(key, count, lang, **fmt)` one whose words depend on a number ("1 message", "2
+messages"). Other layers (cli, console, report renderers) use these for their messages.
+
+Plurals follow gettext's model with CLDR's category names: an entry that depends on a
+count is a table of forms (`one = "..."`, `other = "..."`), and each language has a
+rule that picks the form for a number (`plural_form`). English and Italian both have
+the forms one and other; a language with more (Polish: one, few, many, other) adds its
+rule to `_PLURAL_RULES` and writes every form in its files. The catalogue files of
+`posture`, `receive` and the others may hold such tables too: `render` picks the form by the
+`count` fact.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, cast
 
 from smtpcheck.knowledge._data import (
@@ -28,10 +37,29 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "Language",
     "catalogue_text",
+    "is_plural_entry",
     "message_keys",
     "pick_language",
+    "plural_form",
+    "plural_forms",
+    "render",
     "t",
+    "tn",
 ]
+
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+def _one_other(count: int) -> str:
+    # CLDR for en and it: "one" for exactly 1 (an integer), "other" for 0, 2, 3...
+    return "one" if count == 1 else "other"
+
+
+#: language -> (its forms, the rule that picks one for a count)
+_PLURAL_RULES: dict[str, tuple[tuple[str, ...], Callable[[int], str]]] = {
+    "en": (("one", "other"), _one_other),
+    "it": (("one", "other"), _one_other),
+}
 
 
 def _normalise(value: str) -> str | None:
@@ -64,11 +92,60 @@ def pick_language(
     return cast(Language, DEFAULT_LANGUAGE)
 
 
+def plural_forms(lang: str) -> tuple[str, ...]:
+    """The plural forms `lang`'s catalogue entries have, e.g. ("one", "other")."""
+    return _PLURAL_RULES[check_language(lang)][0]
+
+
+def plural_form(count: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The form ("one", "other"...) that `lang` uses for `count` things."""
+    return _PLURAL_RULES[check_language(lang)][1](abs(count))
+
+
+def _form_of(count: object, lang: str) -> str:
+    """The form for a count given as an int or as digits; "other" for a fraction
+    ("1.5 seconds": CLDR gives fractions the form other in en and it)."""
+    if isinstance(count, bool):
+        count = int(count)
+    if isinstance(count, str) and count.isdigit():
+        count = int(count)
+    return plural_form(count, lang) if isinstance(count, int) else "other"
+
+
+def is_plural_entry(node: object) -> bool:
+    """True for a catalogue table of plural forms (`{one = ..., other = ...}`)."""
+    return (
+        isinstance(node, dict)
+        and "other" in node
+        and all(key in PLURAL_CATEGORIES and isinstance(v, str) for key, v in node.items())
+    )
+
+
+def render(entry: object, lang: str, facts: Mapping[str, object]) -> str:
+    """Fill a catalogue entry with `facts`: a string, or a table of plural forms whose
+    form is picked by the `count` fact (a KeyError when facts are given without one).
+    Without facts the template comes back unfilled: the "other" form of a plural entry,
+    as it reads in the catalogue (tests and tools look at templates that way)."""
+    if is_plural_entry(entry):
+        assert isinstance(entry, dict)
+        if not facts:
+            return str(entry["other"])
+        if "count" not in facts:
+            raise KeyError("a plural entry needs a count")
+        template = str(entry.get(_form_of(facts["count"], lang), entry["other"]))
+    elif isinstance(entry, str):
+        template = entry
+    else:
+        raise KeyError("not a message")
+    return template.format(**facts) if facts else template
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
     """The UI message `key` (dotted path, e.g. "explain.causes") in `lang`.
 
     Falls back to English for a key the language lacks; raises KeyError for a key
-    no language has, since that is a programming error.
+    no language has, since that is a programming error. An entry with plural forms
+    takes its form from the `count` placeholder (`tn` says so at the call).
     """
     return catalogue_text("messages", key, lang, **fmt)
 
@@ -77,17 +154,26 @@ def catalogue_text(catalogue: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **
     """Like `t`, from another language file: `data/<lang>/<catalogue>.toml`."""
     check_language(lang)
     value = lookup(lang, catalogue, *key.split("."))
-    if not isinstance(value, str):
-        raise KeyError(f"no {catalogue} text {key!r}")
-    return value.format(**fmt) if fmt else value
+    try:
+        return render(value, lang, fmt)
+    except KeyError:
+        raise KeyError(f"no {catalogue} text {key!r} (or it needs a count)") from None
+
+
+def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
+    """The message `key` for `count` things, in the form `lang` uses for that number:
+    `tn("demo.done", 1, "it")` says "1 messaggio", `tn("demo.done", 2, "it")` "2
+    messaggi". `{count}` in the text is the number."""
+    return t(key, lang, count=count, **fmt)
 
 
 def message_keys(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
-    """Every dotted message key the language defines (used by tests and tools)."""
+    """Every dotted message key the language defines (used by tests and tools); an
+    entry with plural forms is one key."""
     keys: set[str] = set()
 
     def walk(prefix: str, node: object) -> None:
-        if isinstance(node, dict):
+        if isinstance(node, dict) and not is_plural_entry(node):
             for name, child in node.items():
                 walk(f"{prefix}.{name}" if prefix else str(name), child)
         else:

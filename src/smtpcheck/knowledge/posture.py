@@ -7,7 +7,8 @@ hyphens (`spf-plus-all`); table names use underscores (`spf_plus_all`).
 
 from __future__ import annotations
 
-from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, language_file, lookup_str
+from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, language_file, lookup
+from smtpcheck.knowledge.i18n import render
 
 
 def _key(code: str) -> str:
@@ -16,11 +17,12 @@ def _key(code: str) -> str:
 
 def posture_text(code: str, part: str, lang: str = DEFAULT_LANGUAGE, **facts: object) -> str | None:
     """The `part` ("message" or "fix") of finding `code` in `lang`, filled with `facts`;
-    None when the catalogue has no such part (a pass needs no fix)."""
-    template = lookup_str(lang, "posture", _key(code), part)
-    if template is None:
+    None when the catalogue has no such part (a pass needs no fix). A part with plural
+    forms takes its form from the `count` fact."""
+    entry = lookup(lang, "posture", _key(code), part)
+    if entry is None:
         return None
-    return template.format(**facts) if facts else template
+    return render(entry, lang, facts)
 
 
 def posture_codes(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, language_file, lookup_str, neutral
+from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, language_file, lookup, neutral
+from smtpcheck.knowledge.i18n import render
 
 
 def _key(code: str) -> str:
@@ -25,11 +26,12 @@ def receive_text(
     code: str, part: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object
 ) -> str | None:
     """The `part` ("message" or "fix") of finding `code` in `lang`, filled with `facts`;
-    None when the catalogue has no such part (a pass needs no fix)."""
-    template = lookup_str(lang, "receive", _key(code), part)
-    if template is None:
+    None when the catalogue has no such part (a pass needs no fix). A part with plural
+    forms takes its form from the `count` fact."""
+    entry = lookup(lang, "receive", _key(code), part)
+    if entry is None:
         return None
-    return template.format(**facts) if facts else template
+    return render(entry, lang, facts)
 
 
 def receive_codes(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
@@ -44,10 +46,10 @@ def receive_codes(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
 def receive_word(section: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **facts: object) -> str:
     """A text of the report's vocabulary (`[section] key`), e.g. a provider's name;
     `key` itself when the catalogue lacks it (a data gap must not stop a report)."""
-    template = lookup_str(lang, "receive", section, key)
-    if template is None:
+    entry = lookup(lang, "receive", section, key)
+    if entry is None:
         return key
-    return template.format(**facts) if facts else template
+    return render(entry, lang, facts)
 
 
 # ---- DNS blocklists --------------------------------------------------------------------

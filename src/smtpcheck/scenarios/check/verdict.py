@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smtpcheck.knowledge.i18n import t
+from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.report.model import SEVERITY_ORDER, Finding, Report, Status
 from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
 
@@ -50,12 +50,12 @@ def conclude(
         report.verdict = t("check.verdict.undeliverable", lang, target=target, reason=reason)
         report.exit_code = int(CheckExit.UNDELIVERABLE)
         return
+    of_total = tn("check.count.of_total", len(tested), lang)
     counts = {
         "target": target,
-        "accepted": len(accepted),
-        "tested": len(tested),
-        "warnings": warnings,
-        "failures": failures,
+        "accepted": tn("check.count.accepted", len(accepted), lang, of_total=of_total),
+        "warnings": tn("check.count.warnings", warnings, lang),
+        "failures": tn("check.count.failures", failures, lang),
     }
     if failures:
         report.verdict = t("check.verdict.delivered_fail", lang, **counts)

@@ -376,7 +376,12 @@ def _conclude(report: Report, session: SessionFacts, sender: str | None, lang: s
         sender=sender or "<>",
         ip=session.client_ip or receive_word("text", "unknown", lang),
     )
-    counts = {"subject": subject, "warnings": warnings, "failures": failures, "missed": missed}
+    counts = {
+        "subject": subject,
+        "warnings": receive_word("count", "warnings", lang, count=warnings),
+        "failures": receive_word("count", "failures", lang, count=failures),
+        "missed": receive_word("count", "missed", lang, count=missed),
+    }
     if failures:
         report.verdict = receive_word("verdict", "fail", lang, **counts)
         report.exit_code = int(ReceiveExit.FAILURES)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from smtpcheck.knowledge.i18n import t
+from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.protocol import EhloInfo, Reply, ReplyTo, commands, normalize_line_endings
 from smtpcheck.report.model import Finding, Status, Step
 from smtpcheck.scenarios.send_options import ExitCode
@@ -196,10 +196,10 @@ def _rcpt_summary(run: SendRun, recipients: list[str]) -> None:
             Finding(
                 Status.WARN,
                 "partial-rcpt",
-                t(
+                tn(
                     "send.partial_rcpt",
+                    len(rejected),
                     run.options.lang,
-                    rejected=len(rejected),
                     total=len(recipients),
                     addresses=", ".join(rejected),
                 ),
