@@ -46,7 +46,7 @@ def test_full_postfix_reply_text() -> None:
     )
     assert code == 0
     assert out.startswith("550 5.1.1: The recipient does not exist (permanent failure)")
-    assert "Recognised text (Postfix):" in out
+    assert "Recognised text: Postfix" in out
     assert "local_recipient_maps" in out
 
 

@@ -15,21 +15,19 @@ from typing import Any
 import click
 
 from smtpcheck.cli.common_options import UsageErrorExitsOne, lang_option, output_option
-from smtpcheck.knowledge import (
+from smtpcheck.knowledge.codes import explain_enhanced
+from smtpcheck.knowledge.ehlo import explain_ehlo_keyword, explain_ehlo_reply, is_ehlo_keyword
+from smtpcheck.knowledge.explain import explain_reply, explain_text
+from smtpcheck.knowledge.hints import (
+    CONNECTION_FAILURES,
     STEPS,
     explain_connection_failure,
-    explain_ehlo_keyword,
-    explain_ehlo_reply,
-    explain_enhanced,
-    explain_reply,
     find_hint,
-    parse_reply_text,
-    pick_language,
     step_name,
-    t,
 )
-from smtpcheck.knowledge.hints import CONNECTION_FAILURES
+from smtpcheck.knowledge.i18n import pick_language, t
 from smtpcheck.knowledge.models import EnhancedInfo, Explanation, StepHint
+from smtpcheck.knowledge.parse import parse_reply_text
 
 JSON_SCHEMA = "smtpcheck.explain/1"
 _CODE = re.compile(r"^\d{3}$")
@@ -39,26 +37,32 @@ _TOKEN = re.compile(r"^[\w.#-]+$")
 Line = tuple[str, str | None]  # (text, rich style)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"smtpcheck explain: error: {message}", err=True)
+def _fail(message: str, lang: str) -> None:
+    click.echo(t("explain.error", lang, message=message), err=True)
     sys.exit(1)
 
 
 # ---- rendering -----------------------------------------------------------------------
 
 
-def _hint_lines(hint: StepHint, lang: str) -> list[Line]:
-    lines: list[Line] = [(f"  {hint.title}", "bold")]
-    if hint.causes:
-        lines.append((f"  {t('explain.causes', lang)}:", "bold"))
-        lines += [(f"    - {cause}", None) for cause in hint.causes]
-    if hint.fixes:
-        lines.append((f"  {t('explain.fixes', lang)}:", "bold"))
-        lines += [(f"    - {fix}", "green") for fix in hint.fixes]
+def _advice_lines(causes: tuple[str, ...], fixes: tuple[str, ...], lang: str) -> list[Line]:
+    lines: list[Line] = []
+    if causes:
+        lines.append((f"{t('explain.causes', lang)}:", "bold"))
+        lines += [(f"  - {cause}", None) for cause in causes]
+    if fixes:
+        lines.append((f"{t('explain.fixes', lang)}:", "bold"))
+        lines += [(f"  - {fix}", "green") for fix in fixes]
     return lines
 
 
-def _enhanced_lines(info: EnhancedInfo, lang: str) -> list[Line]:
+def _hint_lines(hint: StepHint, lang: str) -> list[Line]:
+    return [(hint.title, "bold"), *_advice_lines(hint.causes, hint.fixes, lang)]
+
+
+def _enhanced_lines(info: EnhancedInfo, lang: str, *, fits: bool | None = None) -> list[Line]:
+    """The enhanced code's registered meaning; its usual causes only when the reply's
+    diagnosis agrees with them (`fits` False: the server uses the code its own way)."""
     flags = []
     if not info.known:
         flags.append(t("explain.unregistered", lang))
@@ -71,7 +75,9 @@ def _enhanced_lines(info: EnhancedInfo, lang: str) -> list[Line]:
     if info.description:
         lines.append((f"  {info.description}", None))
     lines += [(f"  {info.class_meaning}", None), (f"  {info.subject_meaning}", None)]
-    if info.causes:
+    if fits is False:
+        lines.append((f"  {t('explain.enhanced_loose', lang, code=info.code)}", "yellow"))
+    elif info.causes:
         lines.append((f"  {t('explain.typical_causes', lang)}:", None))
         lines += [(f"    - {cause}", None) for cause in info.causes]
     if info.reference:
@@ -84,10 +90,14 @@ def _outcome_style(outcome: str) -> str:
 
 
 def _reply_lines(explanation: Explanation, lang: str) -> list[Line]:
+    """The summary, the reply, what its codes mean, then the diagnosis: the causes and
+    fixes every interface shows for this reply (`Explanation.causes`, `.fixes`)."""
     info = explanation.code_info
     lines: list[Line] = [(explanation.summary, f"bold {_outcome_style(explanation.outcome)}")]
     if explanation.text:
         lines += [(f"  | {text}", "dim") for text in explanation.text.splitlines()]
+    if explanation.read_as:
+        lines.append((f"  {explanation.read_as}", "yellow"))
     lines += [
         ("", None),
         (f"{t('explain.reply_code', lang)} {info.code}: {info.meaning}", "bold"),
@@ -97,18 +107,19 @@ def _reply_lines(explanation: Explanation, lang: str) -> list[Line]:
     if info.category_meaning:
         lines.append((f"  {info.category_meaning}", None))
     if explanation.enhanced_info is not None:
-        lines += [("", None), *_enhanced_lines(explanation.enhanced_info, lang)]
+        enhanced = _enhanced_lines(explanation.enhanced_info, lang, fits=explanation.enhanced_fits)
+        lines += [("", None), *enhanced]
     if explanation.step is not None:
         lines += [
             ("", None),
             (f"{t('explain.step', lang)}: {step_name(explanation.step, lang)}", None),
         ]
-    for match in explanation.vendor_matches:
-        lines += [("", None), (f"{t('explain.recognised', lang)} ({match.vendor}):", "bold")]
-        lines.append((f"  {match.meaning}", None))
-        lines += [(f"    - {advice}", "green") for advice in match.advice]
-    if explanation.step_hint is not None:
-        lines += [("", None), *_hint_lines(explanation.step_hint, lang)]
+    if explanation.vendor_matches or explanation.causes or explanation.fixes:
+        lines.append(("", None))
+    vendors = dict.fromkeys(match.vendor for match in explanation.vendor_matches)
+    if vendors:
+        lines.append((f"{t('explain.recognised', lang)}: {', '.join(vendors)}", "bold"))
+    lines += _advice_lines(explanation.causes, explanation.fixes, lang)
     lines += [("", None), (f"{t('explain.next', lang)}: {explanation.retry_advice}", None)]
     return lines
 
@@ -141,12 +152,18 @@ def _as_json(value: Any) -> Any:
 
 _HELP = """Explain an SMTP reply code, enhanced status code, reply text or EHLO keyword.
 
+Reply text may come without its code ("Relay access denied"): a known server text
+is read as the reply it comes with. A bare EHLO keyword (CHUNKING) is explained as
+one; --ehlo reads any word as a keyword, or a whole EHLO reply.
+
 \b
 Examples:
   smtpcheck explain 550
   smtpcheck explain 5.1.1
   smtpcheck explain "550 5.1.1 <kate@fabrikam.com>: User unknown in local recipient table"
   smtpcheck explain --step rcpt 452
+  smtpcheck explain CHUNKING
+  smtpcheck explain "Relay access denied"
   smtpcheck explain --ehlo X-ANONYMOUSTLS
   smtpcheck explain --ehlo "X-EXPS GSSAPI NTLM"
   smtpcheck explain --connection refused
@@ -186,7 +203,7 @@ def explain(
     language = pick_language(lang)
     raw = " ".join(query).strip() if len(query) != 1 else query[0].strip()
     if not raw:
-        _fail(t("errors.empty", language))
+        _fail(t("errors.empty", language), language)
     try:
         if ehlo:
             _explain_ehlo(raw, language, output)
@@ -198,7 +215,7 @@ def explain(
         else:
             _explain_reply(raw, step, language, output)
     except ValueError as error:
-        _fail(str(error))
+        _fail(str(error), language)
 
 
 def _explain_ehlo(raw: str, lang: str, output: str) -> None:
@@ -218,7 +235,8 @@ def _explain_ehlo(raw: str, lang: str, output: str) -> None:
     rendered.append((f"  {info.meaning}", None))
     if info.params_meaning:
         rendered.append((f"  {t('explain.parameters', lang)}: {info.params_meaning}", None))
-    status = info.status + (f", {info.vendor}" if info.vendor else "")
+    status = t(f"explain.keyword_status.{info.status}", lang)
+    status += f", {info.vendor}" if info.vendor else ""
     rendered.append((f"  {t('explain.status', lang)}: {status}", "dim"))
     if info.reference:
         rendered.append((f"  {t('explain.reference', lang)}: {info.reference}", "dim"))
@@ -226,6 +244,8 @@ def _explain_ehlo(raw: str, lang: str, output: str) -> None:
 
 
 def _explain_reply(raw: str, step: str | None, lang: str, output: str) -> None:
+    """A code, an enhanced code, reply text (with or without its code), or what people
+    type when they mean an EHLO keyword (`explain CHUNKING`)."""
     if _CODE.match(raw):
         code = int(raw)
         if not 200 <= code <= 599:
@@ -239,10 +259,14 @@ def _explain_reply(raw: str, step: str | None, lang: str, output: str) -> None:
         if parsed.code is None and parsed.enhanced is not None:
             _explain_enhanced_only(parsed.enhanced, parsed.text, step, lang, output)
             return
-        if parsed.code is None:
+        if parsed.code is None and is_ehlo_keyword(raw):
+            _explain_ehlo(raw, lang, output)
+            return
+        try:
+            result = explain_text(raw, step, lang)
+        except ValueError:
             key = "errors.bad_input" if _TOKEN.match(raw) else "errors.no_code"
-            raise ValueError(t(key, lang, value=raw))
-        result = explain_reply(parsed.code, parsed.enhanced, parsed.text, step, lang)
+            raise ValueError(t(key, lang, value=raw)) from None
     if output == "json":
         _emit_json("reply", _as_json(result))
     else:

@@ -69,6 +69,8 @@ def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") 
             stream.write(f"{bold}{t('send.what_to_do', lang)}:{reset}\n")
             for fix in step.explanation.fixes:
                 stream.write(f"  - {fix}\n")
+        if step.explanation.next:
+            stream.write(f"{t('explain.next', lang)}: {step.explanation.next}\n")
     colour_code = green if report.exit_code == 0 else red
     exit_text = t("send.exit", lang, code=report.exit_code)
     stream.write(f"\n{colour_code}{report.verdict}{reset} ({exit_text})\n")

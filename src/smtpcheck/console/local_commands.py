@@ -129,7 +129,7 @@ def explain(state: ConsoleState, text: str) -> None:
     """`explain` (the last reply) or `explain REPLY` (a reply pasted after it)."""
     from smtpcheck.knowledge import explain_reply, explain_text
     from smtpcheck.knowledge.hints import normalize_step
-    from smtpcheck.scenarios.annotate import failure_explanation
+    from smtpcheck.scenarios.annotate import failure_explanation, report_explanation
 
     out, lang = state.output, state.settings.lang
     if text:
@@ -138,7 +138,9 @@ def explain(state: ConsoleState, text: str) -> None:
         except ValueError as exc:
             out.error(str(exc))
             return
-        out.show(explanation_lines(known, None, labels(lang)), log=False)
+        failed = known.outcome in ("transient", "permanent")
+        diagnosis = report_explanation(known) if failed else None
+        out.show(explanation_lines(known, diagnosis, labels(lang)), log=False)
         return
     reply = state.last_reply
     if reply is None:

@@ -119,6 +119,8 @@ def explanation_lines(
         if failure.fixes:
             out.append(Styled("heading", labels["fixes"]))
             out += [Styled("info", f"  - {fix}") for fix in failure.fixes]
+        if failure.next:
+            out.append(Styled("info", f"  {failure.next}"))
     elif known.outcome in ("transient", "permanent") and known.retry_advice:
         out.append(Styled("info", f"  {known.retry_advice}"))
     return out

@@ -75,6 +75,22 @@ def _params_meaning(keyword: str, params: tuple[str, ...], lang: str) -> str:
     return ""
 
 
+_PRIVATE_KEYWORD = re.compile(r"^X-[A-Z0-9][A-Z0-9-]*$")
+
+
+def is_ehlo_keyword(text: str) -> bool:
+    """Does `text` start with an EHLO keyword, as a person types it (`CHUNKING`,
+    `AUTH PLAIN LOGIN`, `X-ANONYMOUSTLS`)? True for a registered keyword, and for a
+    private one written in capitals with the X- prefix (RFC 5321 §4.1.5)."""
+    words = text.split()
+    if not words:
+        return False
+    keyword, _ = _registry_key(words[0].upper(), ())
+    if keyword in neutral("registry")["ehlo_keywords"]:
+        return True
+    return len(words) == 1 and bool(_PRIVATE_KEYWORD.match(words[0]))
+
+
 def explain_ehlo_keyword(
     keyword: str, params: Iterable[str] = (), lang: str = DEFAULT_LANGUAGE
 ) -> KeywordInfo:

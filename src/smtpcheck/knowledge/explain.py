@@ -1,6 +1,14 @@
-"""Put it together: everything known about one reply, in one language."""
+"""Put it together: everything known about one reply, in one language.
+
+`explain_reply` is the one place a reply gets its diagnosis: `explain`, `send`, `check`,
+the demo and the console all show what it returns (its `summary`, `causes`, `fixes`,
+`annotation`), so the same reply reads the same everywhere. `explain_text` reads what
+a person pastes, code or not.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, check_language
 from smtpcheck.knowledge.codes import (
@@ -9,12 +17,35 @@ from smtpcheck.knowledge.codes import (
     normalise_enhanced,
     retry_advice,
 )
-from smtpcheck.knowledge.hints import find_hint, match_vendors, normalize_step
 from smtpcheck.knowledge.i18n import t
-from smtpcheck.knowledge.models import Explanation
+from smtpcheck.knowledge.models import EnhancedInfo, Explanation, StepHint, VendorMatch
+from smtpcheck.knowledge.steps import normalize_step
 
-# Fallback hints say nothing the code's own meaning does not: keep them out of summaries.
-_GENERIC_HINTS = frozenset({"transient_generic", "permanent_generic"})
+# A diagnosis decided by these (`knowledge.rules.Basis`) outranks the enhanced code's
+# own meaning in the headline.
+_DECISIVE = frozenset({"vendor", "text", "enhanced"})
+
+
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def _headline(
+    hint: StepHint | None, basis: str | None, enhanced: EnhancedInfo | None, code_meaning: str
+) -> str:
+    """The diagnosis in a few words. A known server text, a text rule or a rule on the
+    enhanced code's detail name the hint; otherwise a registered, specific enhanced
+    code (not x.y.0, "other") speaks before a hint picked by code, step or class."""
+    if hint is not None and basis in _DECISIVE:
+        return hint.title
+    known = enhanced is not None and enhanced.known
+    if known and enhanced is not None and not enhanced.code.endswith(".0"):
+        return enhanced.meaning
+    if hint is not None and basis != "class":
+        return hint.title
+    if known and enhanced is not None:
+        return enhanced.meaning
+    return code_meaning
 
 
 def explain_reply(
@@ -36,17 +67,23 @@ def explain_reply(
     enhanced_code = normalise_enhanced(enhanced) if enhanced else None
     enhanced_info = explain_enhanced(enhanced_code, lang) if enhanced_code else None
     step_name = normalize_step(step)
-    failed = code // 100 in (4, 5)
-    vendors = match_vendors(text, lang) if failed else ()
-    hint = find_hint(step_name, code, enhanced_code, text, lang, vendor_matches=vendors)
+    hint: StepHint | None = None
+    vendors: tuple[VendorMatch, ...] = ()
+    basis: str | None = None
+    fits = None
+    if code // 100 in (4, 5):  # the rules and patterns: for failures only
+        from smtpcheck.knowledge.hints import get_hint, vendor_match
+        from smtpcheck.knowledge.rules import choose, hint_fits_enhanced
 
-    if hint is not None and hint.id not in _GENERIC_HINTS:
-        headline = hint.title
-    elif enhanced_info is not None and enhanced_info.known:
-        headline = enhanced_info.meaning
-    else:
-        headline = code_info.meaning
+        choice = choose(step_name, code, enhanced_code, text)
+        basis = str(choice.basis) if choice.basis is not None else None
+        hint = get_hint(choice.hint_id, lang) if choice.hint_id is not None else None
+        vendors = tuple(vendor_match(p, lang) for p in choice.pattern_ids)
+        if hint is not None and enhanced_info is not None and enhanced_info.known:
+            fits = hint_fits_enhanced(hint.id, enhanced_info.code)
+
     label = f"{code} {enhanced_code}" if enhanced_code else str(code)
+    headline = _headline(hint, basis, enhanced_info, code_info.meaning)
     summary = t(
         "explain.summary",
         lang,
@@ -54,6 +91,8 @@ def explain_reply(
         headline=headline,
         outcome=t(f"outcome.{code_info.outcome}", lang),
     )
+    causes = _unique([m.meaning for m in vendors] + list(hint.causes if hint else ()))
+    fixes = _unique([a for m in vendors for a in m.advice] + list(hint.fixes if hint else ()))
     return Explanation(
         code=code,
         enhanced=enhanced_code,
@@ -71,15 +110,45 @@ def explain_reply(
         vendor_matches=vendors,
         retry_advice=retry_advice(code, step_name, lang),
         summary=summary,
+        causes=causes,
+        fixes=fixes,
+        annotation=summary
+        if hint is not None
+        else _plain_annotation(code_info.meaning, enhanced_info),
+        basis=basis,
+        enhanced_fits=fits,
     )
 
 
+def _plain_annotation(meaning: str, enhanced: EnhancedInfo | None) -> str:
+    """The transcript's line for a reply without a diagnosis (2xx, 3xx): the code's
+    meaning, and the enhanced code's when it is registered."""
+    if enhanced is not None and enhanced.known:
+        return f"{meaning}; {enhanced.code}: {enhanced.meaning}"
+    return meaning
+
+
 def explain_text(raw: str, step: str | None = None, lang: str = DEFAULT_LANGUAGE) -> Explanation:
-    """Explain reply text pasted by a user (one or more lines, or prose quoting a
-    reply). Raises ValueError when no reply code can be found in it."""
+    """Explain reply text pasted by a user: one or more lines, prose quoting a reply, or
+    a server's text without its code ("Relay access denied"), read as the reply that
+    text comes with (`read_as` says which). Raises ValueError when there is no code and
+    the text is not one the knowledge recognises."""
     from smtpcheck.knowledge.parse import parse_reply_text  # its regexes: only for pasted text
 
     parsed = parse_reply_text(raw)
-    if parsed.code is None:
+    if parsed.code is not None:
+        return explain_reply(parsed.code, parsed.enhanced, parsed.text, step, lang)
+    from smtpcheck.knowledge.hints import vendor_match
+    from smtpcheck.knowledge.rules import recognise_text
+
+    known = recognise_text(parsed.text) if parsed.enhanced is None else None
+    if known is None:
         raise ValueError(t("errors.no_code", lang))
-    return explain_reply(parsed.code, parsed.enhanced, parsed.text, step, lang)
+    explanation = explain_reply(known.code, known.enhanced, parsed.text, step or known.step, lang)
+    reply = f"{known.code} {known.enhanced}" if known.enhanced else str(known.code)
+    if known.pattern_id is not None:
+        vendor = vendor_match(known.pattern_id, lang).vendor
+        note = t("explain.read_as_vendor", lang, reply=reply, vendor=vendor)
+    else:
+        note = t("explain.read_as", lang, reply=reply)
+    return dataclasses.replace(explanation, read_as=note)

@@ -76,6 +76,18 @@ class Explanation:
     vendor_matches: tuple[VendorMatch, ...]
     retry_advice: str  # what a sending server does next
     summary: str  # one line: code, meaning and the most specific diagnosis
+    #: the likely causes and what to check or change, in the order every interface shows
+    #: them: the recognised server text first, then the hint; nothing that contradicts it
+    causes: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    annotation: str = ""  # the one line a transcript shows under the reply
+    #: what decided the diagnosis: "vendor", "text", "enhanced", "subject", "code",
+    #: "step" or "class" (see `knowledge.rules.Basis`); None for 2xx/3xx
+    basis: str | None = None
+    #: False when the server uses the enhanced code in a sense of its own (its text was
+    #: recognised and says otherwise): the code's registered causes are then left out
+    enhanced_fits: bool | None = None
+    read_as: str | None = None  # for text pasted without a code: the reply it was read as
 
 
 @dataclass(frozen=True)

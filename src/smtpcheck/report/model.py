@@ -54,9 +54,15 @@ class Explanation:
     summary: str
     causes: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    next: str | None = None  # what a sending server does after this reply
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary, "causes": self.causes, "fixes": self.fixes}
+        return {
+            "summary": self.summary,
+            "causes": self.causes,
+            "fixes": self.fixes,
+            "next": self.next,
+        }
 
 
 @dataclass

@@ -112,6 +112,8 @@ def _explanation(step: Step, lang: str) -> str:
             out.append(f"<div>{escape(t('check.render.' + key, lang))}:</div><ul>")
             out += [f"<li>{escape(item)}</li>" for item in items]
             out.append("</ul>")
+    if step.explanation.next:
+        out.append(f"<div>{escape(t('explain.next', lang))}: {escape(step.explanation.next)}</div>")
     out.append("</div>")
     return "\n".join(out)
 

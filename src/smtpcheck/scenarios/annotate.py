@@ -1,7 +1,9 @@
 """Turns protocol replies and network failures into report entries with their meaning.
 
-The meaning comes from `knowledge/`; this module only adapts between the layers: a
-one-line annotation for the live transcript, and causes and fixes for a failed step.
+The meaning comes from `knowledge/` (`explain_reply`, one call per reply); this module
+only adapts between the layers: the one-line annotation for the live transcript, and
+the summary, causes and fixes of a failed step. `send`, `check`, the demo and the
+console all come through here, so a reply reads the same in each.
 """
 
 from __future__ import annotations
@@ -28,46 +30,35 @@ _FAILURES = {
 
 
 def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
-    from smtpcheck.knowledge.explain import explain_reply  # hints, vendors: failures only
+    """The one explanation of a reply (`knowledge.explain.explain_reply`), with the same
+    inputs whoever asks: the step is what the protocol recorded the reply answers
+    (`Reply.command`: "RCPT", "end of data"...), the scenario's step name only when
+    the protocol has none, so a probe's RCPT reads like any other RCPT."""
+    from smtpcheck.knowledge.explain import explain_reply
 
     enhanced = str(reply.enhanced_status) if reply.enhanced_status else None
+    answered = str(reply.command) if reply.command is not None else step
     try:
-        return explain_reply(reply.code, enhanced, reply.text, step, lang)
+        return explain_reply(reply.code, enhanced, reply.text, answered, lang)
     except ValueError:  # a code outside 200-599: the parser keeps it, knowledge cannot
         return None
 
 
 def short_meaning(reply: Reply, step: str, lang: str) -> str | None:
-    """One line for the transcript: what the code (and the enhanced code) says."""
-    if reply.code // 100 in (2, 3):
-        return _success_meaning(reply, lang)
+    """One line for the transcript: the explanation's `annotation`."""
     known = _knowledge(reply, step, lang)
-    if known is None:
-        return None
-    if known.step_hint is not None and known.outcome in ("transient", "permanent"):
-        return known.summary
-    if known.enhanced_meaning and known.enhanced_info and known.enhanced_info.known:
-        return f"{known.code_meaning}; {known.enhanced}: {known.enhanced_meaning}"
-    return known.code_meaning
+    return known.annotation if known is not None else None
 
 
-def _success_meaning(reply: Reply, lang: str) -> str | None:
-    """`short_meaning` of a 2xx/3xx reply, the common case, from the code tables alone.
-
-    No step hint applies to these (hints are for 4xx/5xx), so the full `explain_reply`
-    would give the same line after loading the hint rules and vendor patterns.
-    """
-    from smtpcheck.knowledge.codes import code_meaning, enhanced_meaning
-
-    try:
-        meaning = code_meaning(reply.code, lang)
-        if reply.enhanced_status is None:
-            return meaning
-        enhanced = str(reply.enhanced_status)
-        detail = enhanced_meaning(enhanced, lang)
-    except ValueError:
-        return None
-    return f"{meaning}; {enhanced}: {detail}" if detail else meaning
+def report_explanation(known: Knowledge) -> Explanation:
+    """A reply's explanation as a report carries it: the same summary, causes and fixes
+    that `explain` shows, and what a sending server does next."""
+    return Explanation(
+        summary=known.summary,
+        causes=list(known.causes),
+        fixes=list(known.fixes),
+        next=known.retry_advice or None,
+    )
 
 
 def reply_info(reply: Reply, step: str, lang: str) -> ReplyInfo:
@@ -86,16 +77,7 @@ def failure_explanation(
     """Causes and fixes for a step that failed, with or without a reply."""
     if reply is not None:
         known = _knowledge(reply, step, lang)
-        if known is None:
-            return None
-        causes = list(known.step_hint.causes) if known.step_hint else []
-        fixes = list(known.step_hint.fixes) if known.step_hint else []
-        for match in known.vendor_matches:
-            causes.insert(0, match.meaning)
-            fixes[:0] = list(match.advice)
-        if known.retry_advice:
-            causes.append(known.retry_advice)
-        return Explanation(summary=known.summary, causes=causes, fixes=fixes)
+        return report_explanation(known) if known is not None else None
     name = _FAILURES.get(kind) if kind is not None else None
     if name is None:
         return None

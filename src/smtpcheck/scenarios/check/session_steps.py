@@ -46,6 +46,17 @@ def _first_line(lines: Sequence[str]) -> str:
     return lines[0] if lines else ""
 
 
+def _diagnosed(finding: Finding, step: Step) -> Finding:
+    """A refused reply's finding says what to do in the words every command uses for that
+    reply: the fixes of the step's explanation (`knowledge.explain.explain_reply`, the
+    same `explain` and `send` show), so the demo's `530 5.7.1 Client was not
+    authenticated` names the Exchange receive connector here too."""
+    problem = finding.status in (Status.FAIL, Status.WARN)
+    if problem and step.explanation is not None and step.explanation.fixes:
+        finding.fix = " ".join(step.explanation.fixes)
+    return finding
+
+
 async def envelope_steps(check: AddressCheck, info: EhloInfo | None) -> None:
     """MAIL, RCPT, probes, optional DATA, QUIT on the open session of `check`."""
     opts, lang = check.options, check.lang
@@ -57,8 +68,11 @@ async def envelope_steps(check: AddressCheck, info: EhloInfo | None) -> None:
         "mail", t("check.step.mail", lang, sender=sender), commands.mail(sender, params), (250,)
     )
     step.findings.append(
-        probes.check_mail_from(
-            reply.code, _first_line(reply.lines), sender, lang, subject=check.subject
+        _diagnosed(
+            probes.check_mail_from(
+                reply.code, _first_line(reply.lines), sender, lang, subject=check.subject
+            ),
+            step,
         )
     )
     if reply.code != 250:
@@ -71,8 +85,11 @@ async def envelope_steps(check: AddressCheck, info: EhloInfo | None) -> None:
         (250, 251),
     )
     step.findings.append(
-        probes.check_recipient(
-            reply.code, _first_line(reply.lines), check.recipient, lang, subject=check.subject
+        _diagnosed(
+            probes.check_recipient(
+                reply.code, _first_line(reply.lines), check.recipient, lang, subject=check.subject
+            ),
+            step,
         )
     )
     step.status = worst([], step.findings)
@@ -163,7 +180,9 @@ async def _send_message(check: AddressCheck) -> None:
     await check.session.send_message(test_message(check, message_id), "eod")
     reply = await check.session.read_reply("eod", (250,))
     check.record(step, reply, reply.code == 250, started)
-    step.findings.append(_message_finding(check, reply.code, reply.lines, message_id))
+    step.findings.append(
+        _diagnosed(_message_finding(check, reply.code, reply.lines, message_id), step)
+    )
     if reply.code != 250:
         check.accepted = False
 
