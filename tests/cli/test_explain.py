@@ -154,3 +154,73 @@ def test_real_process_is_fast_and_imports_no_heavy_modules() -> None:
     )
     assert script.returncode == 0
     assert script.stdout.startswith("530 5.7.0: Serve prima STARTTLS")
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("CHUNKING", "EHLO keyword CHUNKING: Chunking"),
+        ("X-ANONYMOUSTLS", "EHLO keyword X-ANONYMOUSTLS: Exchange anonymous TLS"),
+        ("AUTH PLAIN LOGIN", "EHLO keyword AUTH:"),
+        ("size 35882577", "EHLO keyword SIZE:"),
+        ("X-MYSERVER-FEATURE", "EHLO keyword X-MYSERVER-FEATURE:"),
+    ],
+)
+def test_a_bare_ehlo_keyword_is_explained_without_ehlo(word: str, expected: str) -> None:
+    code, out, err = run(word)
+    assert code == 0, err
+    assert out.startswith(expected)
+
+
+def test_keyword_status_is_translated() -> None:
+    code, out, _ = run("--lang", "it", "X-ANONYMOUSTLS")
+    assert code == 0
+    assert "Stato: estensione del produttore, Microsoft Exchange" in out
+    assert "vendor" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "summary", "read_as"),
+    [
+        ("Relay access denied", "554 5.7.1: Relaying denied (permanent failure)",
+         "read as Postfix's usual reply with it, 554 5.7.1"),
+        ("Client was not authenticated",
+         "530 5.7.1: Authentication required (no anonymous mail) (permanent failure)",
+         "read as Microsoft Exchange's usual reply with it, 530 5.7.1"),
+        ("User unknown", "550 5.1.1: The recipient does not exist (permanent failure)",
+         "read as the reply it usually comes with, 550 5.1.1"),
+    ],
+)  # fmt: skip
+def test_reply_text_without_its_code(text: str, summary: str, read_as: str) -> None:
+    code, out, err = run(text)
+    assert code == 0, err
+    assert out.splitlines()[0] == summary
+    assert read_as in out
+
+
+def test_an_unknown_word_names_ehlo_in_the_error() -> None:
+    code, out, err = run("FOOBAR")
+    assert code == 1 and out == ""
+    assert "smtpcheck explain --ehlo FOOBAR" in err
+    code, _, err = run("just some words")
+    assert code == 1 and "--ehlo" in err
+
+
+def test_errors_speak_the_chosen_language() -> None:
+    code, _, err = run("--lang", "it", "FOOBAR")
+    assert code == 1
+    assert err.startswith("smtpcheck explain: errore: 'FOOBAR' non è un codice di risposta")
+    code, _, err = run("--lang", "it", "--connection", "gremlins")
+    assert code == 1 and "errore di connessione sconosciuto" in err
+
+
+def test_a_vendor_meaning_of_an_enhanced_code_is_said_not_contradicted() -> None:
+    code, out, _ = run(
+        "--step", "rcpt",
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith("550 5.1.10: The recipient does not exist (permanent failure)")
+    assert "This server uses 5.1.10 in a sense of its own" in out
+    assert "Typical causes" not in out  # the null-MX causes of 5.1.10 would contradict it
+    assert "Recognised text: Microsoft Exchange" in out

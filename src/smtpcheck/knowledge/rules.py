@@ -233,12 +233,12 @@ def _hint_enhanced() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
 
 def hint_fits_enhanced(hint_id: str, enhanced: str) -> bool | None:
     """Does the hint agree with an enhanced code? None when its rules name no enhanced
-    code at all (a hint by step or class, neutral); False when they name others only
-    (e.g. "the recipient does not exist" for 5.1.10, which says "null MX")."""
+    code at all (a hint by step or class, neutral) or the code is x.0.0; False when they
+    name others only (e.g. "the recipient does not exist" for 5.1.10, "null MX")."""
     details, subjects = _hint_enhanced().get(hint_id, (frozenset(), frozenset()))
-    if not details and not subjects:
-        return None
     subject_detail = enhanced.split(".", 1)[1]
+    if (not details and not subjects) or subject_detail.startswith("0."):
+        return None  # x.0.0, "other or undefined status", says nothing either way
     return subject_detail in details or subject_detail.split(".")[0] in subjects
 
 
