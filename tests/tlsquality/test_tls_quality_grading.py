@@ -47,7 +47,7 @@ def test_suites_are_judged_by_their_worst_class_and_long_lists_are_cut():
     cbc = suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")
     findings = grade_tls_scan(modern(suites=(*MODERN.suites, cbc, *weak)), "en")
     (insufficient,) = [f for f in findings if f.code == "tls-suites-insufficient"]
-    assert insufficient.message.startswith("8 cipher suite(s)")
+    assert insufficient.message.startswith("8 cipher suites accepted are insufficient")
     assert insufficient.message.endswith("and 2 more.")
     assert "tls-suites-phase-out" in codes(findings, Status.WARN)
     assert "tls-suites-ok" not in codes(findings)
