@@ -79,7 +79,7 @@ def test_connection_failure() -> None:
 def test_italian_output_from_option_and_from_locale() -> None:
     code, out, _ = run("--lang", "it", "554 5.7.1 <x@remote.test>: Relay access denied")
     assert code == 0
-    assert out.startswith("554 5.7.1: Inoltro negato (relay) (errore permanente)")
+    assert out.startswith("554 5.7.1: Relay non consentito (errore permanente)")
     assert "Cosa controllare o modificare:" in out
     code, out, _ = run("421", env={"LANG": "it_IT.UTF-8", "LC_ALL": ""})
     assert code == 0 and "Servizio non disponibile" in out

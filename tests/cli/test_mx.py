@@ -304,15 +304,15 @@ def test_italian_text_report(dns_server: str) -> None:
 @pytest.mark.parametrize(
     ("domain", "code", "texts"),
     [
-        ("nullmx.test", 2, ["Il dominio pubblica un null MX: il dominio non accetta posta",
+        ("nullmx.test", 2, ["Il dominio pubblica un MX nullo: non accetta posta",
                             "Record MX: 0 .", "Cosa fare: Se il dominio deve ricevere posta",
                             "Esito: a questo dominio non si può consegnare posta."]),
         ("nosuch.test", 2, ["Il dominio non esiste (NXDOMAIN).",
-                            "Controllate di aver scritto bene il dominio."]),
+                            "Controllare come è scritto il dominio."]),
         ("txtonly.test", 2, ["non ha nessun record MX, A o AAAA"]),
         ("dangling.test", 2, ["! avviso: l'host MX nowhere.dangling.test non esiste (NXDOMAIN): "
                               "questo record MX è inutilizzabile",
-                              "Come correggere: Create i record A/AAAA di nowhere.dangling.test",
+                              "Cosa fare: Creare i record A/AAAA di nowhere.dangling.test",
                               "x errore: nessun host MX ha un indirizzo IPv4 o IPv6",
                               "nessun indirizzo: A NXDOMAIN, AAAA NXDOMAIN"]),
         ("iplit.test", 2, ["l'host MX 192.0.2.1 è un indirizzo IP scritto come nome"]),
@@ -320,9 +320,9 @@ def test_italian_text_report(dns_server: str) -> None:
                               "dominio stesso (MX implicito, RFC 5321 §5.1).",
                               "i info: implicit.test non ha record MX", "implicito"]),
         ("cnamemx.test", 0, ["è un alias (CNAME) di real.cnamemx.test",
-                             "Come correggere: Modificate il record MX perché punti "
+                             "Cosa fare: Modificare il record MX perché punti "
                              "direttamente a real.cnamemx.test."]),
-        ("mixed.test", 0, ["è pubblicato un null MX ('0 .') insieme ad altri record MX"]),
+        ("mixed.test", 0, ["è pubblicato un MX nullo ('0 .') insieme ad altri record MX"]),
     ],
 )  # fmt: skip
 def test_italian_outcomes(dns_server: str, domain: str, code: int, texts: list[str]) -> None:
@@ -349,7 +349,7 @@ def test_italian_json_keeps_codes_and_translates_words(dns_server: str) -> None:
     assert dangling["message"] == (
         "l'host MX nowhere.dangling.test non esiste (NXDOMAIN): questo record MX è inutilizzabile"
     )
-    assert dangling["fix"].startswith("Create i record A/AAAA di nowhere.dangling.test")
+    assert dangling["fix"].startswith("Creare i record A/AAAA di nowhere.dangling.test")
     assert unusable["code"] == "no-usable-host"
     assert unusable["message"].endswith("la posta non può essere consegnata")
     host = report["hosts"][0]
@@ -357,7 +357,7 @@ def test_italian_json_keeps_codes_and_translates_words(dns_server: str) -> None:
     assert host["ipv4"]["meaning"] == "il nome non esiste (NXDOMAIN)"
     _, null = mx_json("nullmx.test", "--dns", dns_server, "--lang", "it")
     assert null["status"] == "null_mx"
-    assert null["meaning"].endswith("il dominio non accetta posta (RFC 7505)")
+    assert null["meaning"].endswith("il dominio pubblica un MX nullo: non accetta posta (RFC 7505)")
     assert null["advice"].startswith("Se il dominio deve ricevere posta")
 
 
@@ -387,7 +387,7 @@ def test_italian_dns_failure_lines(scripted: Any) -> None:
     )
     out = " ".join(done.stdout.split())
     assert "Esito: sconosciuto - risoluzione DNS fallita" in out
-    assert "Cosa fare: Risoluzione DNS fallita, riprovare più tardi." in out
+    assert "Cosa fare: Risoluzione DNS non riuscita: riprovare più tardi." in out
     silent = scripted(dnspeer.silent_handler)
     done = smtpcheck(
         "mx", "example.test", "--dns", silent.server, "--timeout", "0.5", "--lang", "it"
@@ -407,7 +407,7 @@ def test_italian_address_lookup_failure(scripted: Any) -> None:
     )
     out = " ".join(done.stdout.split())
     assert (
-        "la ricerca del record A di mx.broken.test è fallita: il server DNS non è riuscito" in out
+        "la ricerca del record A di mx.broken.test non è riuscita: il server DNS non è riuscito" in out
     )
 
 
@@ -415,7 +415,7 @@ def test_italian_address_lookup_failure(scripted: Any) -> None:
     ("args", "message"),
     [
         (["foo..bar"], "errore: dominio 'foo..bar' non valido: contiene un'etichetta vuota"),
-        (["192.0.2.1"], "è un indirizzo IP; indicate un nome di dominio"),
+        (["192.0.2.1"], "è un indirizzo IP; indicare un nome di dominio"),
         (["@example.test"], "manca la parte prima della '@'"),
         (["example.test", "--dns", "dns.example"], "server DNS 'dns.example' non valido"),
         (["example.test", "--dns", "127.0.0.1:0"], "la porta deve essere compresa tra 1 e 65535"),

@@ -270,7 +270,7 @@ def test_findings_are_codes_and_facts_that_knowledge_puts_in_words(
     result = mail_hosts(resolver, "nullmx.test")
     assert result.meaning == explain_mx_status(result.status, "en").meaning
     assert explain_mx_status(result.status, "it").meaning == (
-        "il dominio pubblica un null MX: il dominio non accetta posta (RFC 7505)"
+        "il dominio pubblica un MX nullo: non accetta posta (RFC 7505)"
     )
 
 

@@ -101,7 +101,7 @@ def test_finding_variants_and_facts() -> None:
         "mx-host-lookup-failed", "it", host="mx.test", rdtype="AAAA", status="timeout", detail=""
     )
     assert failed.message == (
-        "la ricerca del record AAAA di mx.test è fallita: "
+        "la ricerca del record AAAA di mx.test non è riuscita: "
         "nessuna risposta dal server DNS entro il tempo massimo"
     )
     with pytest.raises(KeyError, match="host"):
@@ -122,7 +122,7 @@ def test_italian_is_a_translation_in_the_trade_register() -> None:
         for field in ("title", "message", "fix"):
             assert italian["finding"][code][field] != english["finding"][code][field]
     assert explain_mx_status("null_mx", "it").meaning.endswith(
-        "il dominio non accetta posta (RFC 7505)"
+        "il dominio pubblica un MX nullo: non accetta posta (RFC 7505)"
     )
     assert "riprovare più tardi" in explain_mx_status("servfail", "it").advice.lower()
     assert explain_mx_status("implicit_mx", "it").meaning.startswith("nessun record MX")

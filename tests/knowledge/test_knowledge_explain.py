@@ -193,9 +193,9 @@ def test_italian_explanation() -> None:
     explanation = explain_text("554 5.7.1 <someone@remote.test>: Relay access denied", "rcpt",
                                lang="it")  # fmt: skip
     assert explanation.step_hint is not None
-    assert explanation.step_hint.title == "Inoltro negato (relay)"
-    assert explanation.summary == "554 5.7.1: Inoltro negato (relay) (errore permanente)"
-    assert explanation.enhanced_meaning == "Recapito non autorizzato, messaggio rifiutato"
+    assert explanation.step_hint.title == "Relay non consentito"
+    assert explanation.summary == "554 5.7.1: Relay non consentito (errore permanente)"
+    assert explanation.enhanced_meaning == "Consegna non autorizzata, messaggio rifiutato"
     assert "rapporto di mancato recapito" in explanation.retry_advice
     assert explanation.vendor_matches[0].meaning.startswith("Postfix")
     full = explain_reply(452, "4.2.2", "Mailbox full", "rcpt", lang="it")

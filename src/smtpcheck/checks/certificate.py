@@ -174,11 +174,11 @@ def _name_findings(
 def _key_text(cert: x509.Certificate) -> tuple[str, int | None, str]:
     key = cert.public_key()
     if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA {key.key_size} bits", key.key_size, "rsa"
+        return f"RSA {key.key_size} bit", key.key_size, "rsa"
     if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC {key.curve.name} ({key.curve.key_size} bits)", key.curve.key_size, "ec"
+        return f"EC {key.curve.name} ({key.curve.key_size} bit)", key.curve.key_size, "ec"
     if isinstance(key, dsa.DSAPublicKey):
-        return f"DSA {key.key_size} bits", key.key_size, "dsa"
+        return f"DSA {key.key_size} bit", key.key_size, "dsa"
     return type(key).__name__.removeprefix("_").replace("PublicKey", ""), None, "other"
 
 

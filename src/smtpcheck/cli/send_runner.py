@@ -151,7 +151,7 @@ def run(params: dict[str, Any]) -> int:
     reports: list[dict[str, Any]] = []
     try:
         for _ in range(params["repeat"]):
-            transcript = Transcript()
+            transcript = Transcript(lang=options.lang)
             if log_handle is not None:
                 transcript.add_listener(
                     LiveView(log_handle, colour=False, show_time=True, explain=view_options.explain)

@@ -45,7 +45,7 @@ def _new_session(state: ConsoleState) -> SmtpSession:
         lang = state.settings.lang
         return short_meaning(reply, normalize_step(reply.command or step) or "", lang)
 
-    transcript = Transcript()
+    transcript = Transcript(lang=state.settings.lang)
     transcript.add_listener(show_entry)
     return SmtpSession(transcript, timeout=state.settings.timeout, annotator=annotate)
 

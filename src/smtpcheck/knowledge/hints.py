@@ -24,7 +24,7 @@ from smtpcheck.knowledge.rules import (
     pattern_vendor,
     rule_hint_ids,
 )
-from smtpcheck.knowledge.steps import STEPS, normalize_step
+from smtpcheck.knowledge.steps import STEPS, normalize_step, step_label
 
 __all__ = [
     "CONNECTION_FAILURES",
@@ -138,8 +138,7 @@ def explain_connection_failure(kind: str, lang: str = DEFAULT_LANGUAGE) -> StepH
 
 def step_name(step: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """How the step is called for a reader, e.g. "RCPT TO (recipient)"."""
-    normal = normalize_step(step) or step
-    return lookup_str(lang, "hints", "step", normal) or normal
+    return step_label(step, lang)
 
 
 def all_hints(lang: str) -> dict[str, object]:

@@ -44,6 +44,7 @@ __all__ = [
     "plural_forms",
     "render",
     "t",
+    "t_or",
     "tn",
 ]
 
@@ -158,6 +159,14 @@ def catalogue_text(catalogue: str, key: str, lang: str = DEFAULT_LANGUAGE, /, **
         return render(value, lang, fmt)
     except KeyError:
         raise KeyError(f"no {catalogue} text {key!r} (or it needs a count)") from None
+
+
+def t_or(key: str, default: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The UI message `key` in `lang`, or `default` when no language has it: for
+    messages looked up by a value from outside (an errno name, a step id)."""
+    check_language(lang)
+    value = lookup(lang, "messages", *key.split("."))
+    return value if isinstance(value, str) else default
 
 
 def tn(key: str, count: int, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:

@@ -6,6 +6,8 @@ annotation of every 250) needs neither the hint rules nor the vendor patterns.
 
 from __future__ import annotations
 
+from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, lookup_str
+
 STEPS: tuple[str, ...] = (
     "connect", "banner", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "eod", "quit",
 )  # fmt: skip
@@ -38,3 +40,10 @@ def normalize_step(step: str | None) -> str | None:
     name = step.strip().lower()
     name = _STEP_ALIASES.get(name, name)
     return name if name in STEPS else None
+
+
+def step_label(step: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """How the step is called for a reader, e.g. "RCPT TO (recipient)"; a step of no
+    known name ("proxy", "xclient") as it is."""
+    normal = normalize_step(step) or step
+    return lookup_str(lang, "hints", "step", normal) or normal

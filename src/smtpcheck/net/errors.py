@@ -125,27 +125,67 @@ def _ended_handshake(exc: BaseException) -> bool:
     )
 
 
-def describe_os_error(exc: BaseException, *, handshake: bool = False) -> str:
-    """A one-line description of a low-level error, without the Python class noise.
+def _words(key: str, lang: str, **facts: object) -> str:
+    # The words come from the knowledge layer's catalogue (messages.toml [net]); this
+    # module only decides which ones.
+    from smtpcheck.knowledge.i18n import t
 
-    `handshake`: it ended a TLS handshake; a close or reset is described as such.
-    """
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate verification failed: {exc.verify_message or exc.reason}"
-    if isinstance(exc, ssl.SSLError):
-        alert = _ALERT_REASON.fullmatch(exc.reason or "")
-        if alert is not None:
-            return f"TLS handshake failed: the server sent the alert {alert.group(1).lower()}"
-        return f"TLS error: {exc.reason or exc}"
-    if handshake and isinstance(exc, _ENDED_HANDSHAKE):
-        how = "reset" if isinstance(exc, OSError) and exc.errno else "closed"
-        return f"the server {how} the connection during the TLS handshake"
-    if isinstance(exc, ConnectionResetError) and not exc.errno:
-        return "the connection was closed by the server"
+    return t(f"net.{key}", lang, **facts)
+
+
+def _errno_name(exc: BaseException) -> str | None:
     if isinstance(exc, socket.gaierror):
-        return f"name not found: {exc.strerror or exc}"
+        names = {
+            getattr(socket, name): name
+            for name in ("EAI_NONAME", "EAI_AGAIN", "EAI_NODATA", "EAI_FAMILY")
+            if hasattr(socket, name)
+        }
+        return names.get(exc.errno) if exc.errno is not None else None
     if isinstance(exc, OSError) and exc.errno:
+        return errno.errorcode.get(exc.errno)
+    return None
+
+
+def _os_words(exc: BaseException, lang: str) -> str:
+    """What the operating system said, in `lang` for the errors the catalogue knows."""
+    name = _errno_name(exc)
+    if name is not None:
+        from smtpcheck.knowledge.i18n import t_or
+
+        words = t_or(f"net.os.{name}", "", lang)
+        if words:
+            return words
+    if isinstance(exc, OSError) and exc.errno and not isinstance(exc, socket.gaierror):
         return os.strerror(exc.errno).lower()
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower() if exc.strerror[0].isupper() else exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _verify_words(exc: ssl.SSLCertVerificationError, lang: str) -> str:
+    from smtpcheck.knowledge.i18n import t_or
+
+    return t_or(f"net.verify.{exc.verify_code}", str(exc.verify_message or exc.reason), lang)
+
+
+def describe_os_error(exc: BaseException, *, handshake: bool = False, lang: str = "en") -> str:
+    """A one-line description of a low-level error, without the Python class noise, in
+    `lang` (the catalogue's words for the usual errno values and certificate errors).
+
+    `handshake`: it ended a TLS handshake; a close or reset is described as such.
+    """
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _words("cert_verify_failed", lang, reason=_verify_words(exc, lang))
+    if isinstance(exc, ssl.SSLError):
+        alert = _ALERT_REASON.fullmatch(exc.reason or "")
+        if alert is not None:
+            return _words("tls_alert", lang, alert=alert.group(1).lower())
+        return _words("tls_error", lang, reason=exc.reason or exc)
+    if handshake and isinstance(exc, _ENDED_HANDSHAKE):
+        reset = isinstance(exc, OSError) and exc.errno
+        return _words("handshake_reset" if reset else "handshake_closed", lang)
+    if isinstance(exc, ConnectionResetError) and not exc.errno:
+        return _words("closed_by_server", lang)
+    if isinstance(exc, socket.gaierror):
+        return _words("name_not_found", lang, reason=_os_words(exc, lang))
+    return _os_words(exc, lang)

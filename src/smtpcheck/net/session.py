@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from smtpcheck.knowledge.i18n import t, t_or, tn
 from smtpcheck.net.errors import (
     FailureKind,
     SessionError,
@@ -80,6 +81,13 @@ class SmtpSession:
         self._child: Any = None  # the subprocess of a --pipe transport
         self._pipe_line = bytearray()  # over --pipe: the start of a line not yet ended
 
+    def _say(self, key: str, **facts: object) -> str:
+        """Our own words (notes, errors) in the transcript's language."""
+        return t(f"net.{key}", self.transcript.lang, **facts)
+
+    def _why(self, exc: BaseException, *, handshake: bool = False) -> str:
+        return describe_os_error(exc, handshake=handshake, lang=self.transcript.lang)
+
     @property
     def under_tls(self) -> bool:
         return self.tls is not None
@@ -124,10 +132,11 @@ class SmtpSession:
                     ssl_handshake_timeout=self.timeout if tls_context else None,
                 )
         except TimeoutError:
+            where = self._say("host_port", host=host, port=port)
             raise self._fail(
                 step,
                 FailureKind.TIMEOUT,
-                f"no connection to {host} port {port} within {self.timeout:g} s",
+                self._say("connect_timeout", where=where, seconds=f"{self.timeout:g}"),
             ) from None
         except (OSError, ssl.SSLError) as exc:
             handshake = tls_context is not None  # a reset or close can only end the handshake
@@ -135,19 +144,22 @@ class SmtpSession:
             raise self._fail(
                 "tls" if kind is FailureKind.TLS else step,
                 kind,
-                f"{host} port {port}: {describe_os_error(exc, handshake=handshake)}",
+                self._say("at", host=host, port=port, reason=self._why(exc, handshake=handshake)),
             ) from None
         sock = self._writer.get_extra_info("socket")
         self.peer = tuple(self._writer.get_extra_info("peername")[:2])
         self.local = tuple(sock.getsockname()[:2]) if sock else None
-        self.transcript.note(
-            f"Connected to {self.peer[0]} port {self.peer[1]}"
-            + (f" from {self.local[0]}" if self.local else "")
-        )
+        ip, peer_port = self.peer[0], self.peer[1]
+        if self.local:
+            self.transcript.note(
+                self._say("connected_from", ip=ip, port=peer_port, local=self.local[0])
+            )
+        else:
+            self.transcript.note(self._say("connected", ip=ip, port=peer_port))
         if tls_context is not None:
             ssl_object = self._writer.get_extra_info("ssl_object")
             self.tls = tls_info(ssl_object, verified=tls_context.verify_mode != ssl.CERT_NONE)
-            self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+            self.transcript.note(self._say("tls_started", summary=self.tls.summary()), tls=True)
 
     async def _allowed_address(self, host: str, port: int, family: int) -> str:
         """The address to connect to, once the address policy has allowed it.
@@ -184,17 +196,19 @@ class SmtpSession:
                 )
         except TimeoutError:
             raise self._fail(
-                "connect", FailureKind.TIMEOUT, f"no connection to {path} within {self.timeout:g} s"
+                "connect",
+                FailureKind.TIMEOUT,
+                self._say("connect_timeout", where=path, seconds=f"{self.timeout:g}"),
             ) from None
         except (OSError, ssl.SSLError) as exc:
             kind = classify_os_error(exc)
             raise self._fail(
                 "tls" if kind is FailureKind.TLS else "connect",
                 kind,
-                f"{path}: {describe_os_error(exc)}",
+                f"{path}: {self._why(exc)}",
             ) from None
         self.peer = (path, 0)
-        self.transcript.note(f"Connected to {path}")
+        self.transcript.note(self._say("connected_path", path=path))
         if tls_context is not None:
             self._tls_started(tls_context)
 
@@ -220,18 +234,20 @@ class SmtpSession:
             ours.close()
             theirs.close()
             raise self._fail(
-                "connect", FailureKind.OTHER, f"cannot run {command!r}: {describe_os_error(exc)}"
+                "connect",
+                FailureKind.OTHER,
+                self._say("cannot_run", command=repr(command), reason=self._why(exc)),
             ) from None
         theirs.close()
         self._reader, self._writer = await asyncio.open_connection(sock=ours)
         self.peer = (command, self._child.pid)
-        self.transcript.note(f"Connected to child process {self._child.pid}: {command}")
+        self.transcript.note(self._say("connected_child", pid=self._child.pid, command=command))
 
     def _tls_started(self, context: ssl.SSLContext) -> None:
         assert self._writer is not None
         ssl_object = self._writer.get_extra_info("ssl_object")
         self.tls = tls_info(ssl_object, verified=context.verify_mode != ssl.CERT_NONE)
-        self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+        self.transcript.note(self._say("tls_started", summary=self.tls.summary()), tls=True)
 
     # -- talking --------------------------------------------------------------------
 
@@ -251,7 +267,7 @@ class SmtpSession:
                 reply = await self._next_reply(step)
         except TimeoutError:
             raise self._fail(
-                step, FailureKind.TIMEOUT, f"no complete reply within {seconds:g} s"
+                step, FailureKind.TIMEOUT, self._say("reply_timeout", seconds=f"{seconds:g}")
             ) from None
         unexpected = bool(expected) and reply.code not in expected
         annotation = self.annotator(reply, step) if self.annotator else None
@@ -274,7 +290,7 @@ class SmtpSession:
                 self._partial.clear()
                 return event
             if event is CONNECTION_CLOSED:
-                raise self._fail(step, FailureKind.CLOSED, "the server closed the connection")
+                raise self._fail(step, FailureKind.CLOSED, self._say("server_closed"))
             assert event is NEED_DATA
             if self._child is not None and b"\n" in self._pipe_line:
                 data = self._pipe_reply_lines()
@@ -285,7 +301,7 @@ class SmtpSession:
             try:
                 data = await self._reader.read(READ_SIZE)
             except (OSError, ssl.SSLError) as exc:
-                raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+                raise self._fail(step, classify_os_error(exc), self._why(exc)) from None
             if self._child is not None:
                 if not data:  # end of output: what is left goes to the protocol as is
                     data, self._pipe_line = bytes(self._pipe_line), bytearray()
@@ -306,10 +322,7 @@ class SmtpSession:
         """
         self.transcript.received(reply.raw, tls=self.under_tls, unexpected=True)
         waiting = self.protocol.expected[0]
-        self.transcript.note(
-            f"Warning: the reply above came before {waiting} was sent, so it answers no "
-            "command (the server sent more than one reply at once)"
-        )
+        self.transcript.note(self._say("unsolicited", waiting=waiting))
 
     def _pipe_reply_lines(self) -> bytes:
         """Over --pipe, take the next reply lines; show other lines as notes.
@@ -331,7 +344,7 @@ class SmtpSession:
                 break  # shown once the replies before it have been read
             elif line.strip():
                 text = line.decode("utf-8", errors="replace").rstrip("\r\n")
-                self.transcript.note(f"child process output (not SMTP): {text}")
+                self.transcript.note(self._say("child_output", text=text))
             del self._pipe_line[: end + 1]
         if len(self._pipe_line) > PIPE_LINE_LIMIT:
             # no end of line in sight: the protocol decides what this is
@@ -342,7 +355,7 @@ class SmtpSession:
     async def write(self, data: bytes, step: str, *, shown: bytes | None = None) -> None:
         """Send bytes, recording `shown` (the redacted form) in the transcript."""
         if self._writer is None or self._writer.is_closing():
-            raise self._fail(step, FailureKind.CLOSED, "the connection is closed")
+            raise self._fail(step, FailureKind.CLOSED, self._say("connection_is_closed"))
         self.transcript.sent(data if shown is None else shown, tls=self.under_tls)
         try:
             async with asyncio.timeout(self.timeout):
@@ -350,12 +363,10 @@ class SmtpSession:
                 await self._writer.drain()
         except TimeoutError:
             raise self._fail(
-                step,
-                FailureKind.TIMEOUT,
-                f"the server did not take our data within {self.timeout:g} s",
+                step, FailureKind.TIMEOUT, self._say("write_timeout", seconds=f"{self.timeout:g}")
             ) from None
         except (OSError, ssl.SSLError) as exc:
-            raise self._fail(step, classify_os_error(exc), describe_os_error(exc)) from None
+            raise self._fail(step, classify_os_error(exc), self._why(exc)) from None
 
     def shown(self, command: Command) -> bytes:
         """The command as the transcript shows it: secrets redacted unless asked."""
@@ -420,10 +431,7 @@ class SmtpSession:
         leftover = self.protocol.start_tls() + bytes(self._pipe_line)
         self._pipe_line.clear()
         if leftover:
-            self.transcript.note(
-                f"Warning: {len(leftover)} bytes arrived before the TLS handshake "
-                "(a server that sends data here is vulnerable to command injection)"
-            )
+            self.transcript.note(tn("net.bytes_before_tls", len(leftover), self.transcript.lang))
         try:
             async with asyncio.timeout(self.timeout):
                 await self._writer.start_tls(
@@ -433,18 +441,20 @@ class SmtpSession:
                 )
         except TimeoutError:
             raise self._fail(
-                "tls", FailureKind.TIMEOUT, f"TLS handshake not complete within {self.timeout:g} s"
+                "tls",
+                FailureKind.TIMEOUT,
+                self._say("handshake_timeout", seconds=f"{self.timeout:g}"),
             ) from None
         except (OSError, ssl.SSLError) as exc:
-            reason = describe_os_error(exc, handshake=True)
+            reason = self._why(exc, handshake=True)
             alert = tls_alert(leftover)
             if alert is not None and not isinstance(exc, ssl.SSLError):
-                reason = f"the server sent the TLS alert {alert} instead of a handshake"
+                reason = self._say("alert_instead", alert=alert)
             kind = classify_os_error(exc, handshake=True)
             raise self._fail("tls", kind, reason) from None
         ssl_object = self._writer.get_extra_info("ssl_object")
         self.tls = tls_info(ssl_object, verified=context.verify_mode != ssl.CERT_NONE)
-        self.transcript.note(f"TLS started: {self.tls.summary()}", tls=True)
+        self.transcript.note(self._say("tls_started", summary=self.tls.summary()), tls=True)
         return self.tls
 
     async def close(self) -> None:
@@ -476,5 +486,8 @@ class SmtpSession:
             # What the server had said before it stalled or broke the protocol.
             self.transcript.received(bytes(self._partial), tls=self.under_tls, unexpected=True)
             self._partial.clear()
-        self.transcript.error(f"{step}: {message}", tls=self.under_tls)
+        label = t_or(f"net.step.{step}", step, self.transcript.lang)
+        self.transcript.error(
+            self._say("error_line", step=label, message=message), tls=self.under_tls
+        )
         return SessionError(step, kind, message)

@@ -42,8 +42,10 @@ Listener = Callable[[Entry], None]
 class Transcript:
     """Collects entries and forwards each one to the listeners."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, lang: str = "en") -> None:
         self._clock = clock
+        #: the language of our own notes and errors (what the peer sent stays as sent)
+        self.lang = lang
         self._start = clock()
         self._last_sent = self._start
         self.entries: list[Entry] = []

@@ -69,19 +69,21 @@ class Verification:
             return self.host_error
         return None
 
-    def summary(self) -> str:
+    def summary(self, lang: str = "en") -> str:
+        from smtpcheck.knowledge.i18n import t
+
         parts = []
         if self.trusted is not None:
             parts.append(
-                "CA verification passed"
+                t("net.verify_ca_ok", lang)
                 if self.trusted
-                else f"failed CA verification ({self.reason})"
+                else t("net.verify_ca_failed", lang, reason=self.reason)
             )
         if self.host_match is not None:
             parts.append(
-                "host verification passed"
+                t("net.verify_host_ok", lang)
                 if self.host_match
-                else f"failed host verification ({self.host_error})"
+                else t("net.verify_host_failed", lang, reason=self.host_error)
             )
         return ", ".join(parts)
 

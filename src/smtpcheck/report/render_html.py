@@ -35,8 +35,9 @@ pre{background:#f4f5f7;padding:.6rem;overflow-x:auto;font-size:.8rem;white-space
 """
 
 
-def _badge(status: Status) -> str:
-    return f'<span class="badge s-{status.value}">{escape(status.value.upper())}</span>'
+def _badge(status: Status, lang: str) -> str:
+    label = t(f"check.render.status.{status.value}", lang)
+    return f'<span class="badge s-{status.value}">{escape(label)}</span>'
 
 
 def _finding(finding: Finding, lang: str, *, with_subject: bool) -> str:
@@ -51,7 +52,7 @@ def _finding(finding: Finding, lang: str, *, with_subject: bool) -> str:
         )
     return (
         f'<li class="finding" data-code="{escape(finding.code)}">'
-        f"{_badge(finding.status)}{subject}{escape(finding.message)}{fix}</li>"
+        f"{_badge(finding.status, lang)}{subject}{escape(finding.message)}{fix}</li>"
     )
 
 
@@ -62,7 +63,7 @@ def _step(step: Step, lang: str) -> str:
         + (" open" if step.status in (Status.FAIL, Status.WARN) else "")
         + ">"
     ]
-    summary = f"{_badge(step.status)}{escape(step.title)}"
+    summary = f"{_badge(step.status, lang)}{escape(step.title)}"
     if step.reply is not None:
         first = step.reply.lines[0] if step.reply.lines else ""
         summary += f' <span class="dim">{step.reply.code} {escape(first)}</span>'

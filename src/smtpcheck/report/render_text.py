@@ -28,15 +28,19 @@ TOP_FINDINGS = 6
 MARKERS = {"sent": " -> ", "received": "<-  ", "note": "=== ", "error": "*** "}
 
 
-def _badge(status: Status) -> Text:
+def _badge(status: Status, lang: str) -> Text:
     symbol, style = SYMBOLS[status]
-    return Text(f"{symbol} {status.value.upper():<4}", style=style)
+    # aligned on the usual verdicts; a longer "skipped" label may stick out
+    usual = (Status.PASS, Status.WARN, Status.FAIL, Status.INFO)
+    width = max(len(t(f"check.render.status.{s.value}", lang)) for s in usual)
+    label = t(f"check.render.status.{status.value}", lang)
+    return Text(f"{symbol} {label:<{width}}", style=style)
 
 
 def _finding_text(
     finding: Finding, lang: str, *, with_subject: bool, with_fix: bool = True
 ) -> Text:
-    text = _badge(finding.status)
+    text = _badge(finding.status, lang)
     text.append(" ")
     if with_subject and finding.subject:
         text.append(f"{finding.subject}: ", style="bold")
@@ -47,8 +51,8 @@ def _finding_text(
     return text
 
 
-def _step_label(step: Step) -> Text:
-    label = _badge(step.status)
+def _step_label(step: Step, lang: str) -> Text:
+    label = _badge(step.status, lang)
     label.append(" ")
     label.append(step.title, style="bold" if step.name in ("mx-host", "server") else "")
     if step.reply is not None:
@@ -62,7 +66,7 @@ def _step_label(step: Step) -> Text:
 
 
 def _add_step(tree: Tree, step: Step, lang: str, verbose: bool) -> None:
-    node = tree.add(_step_label(step))
+    node = tree.add(_step_label(step, lang))
     for finding in step.findings:
         if verbose or finding.status in (Status.FAIL, Status.WARN):
             # the fix is printed once, in the list at the top (and here when verbose)

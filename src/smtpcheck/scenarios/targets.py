@@ -43,14 +43,17 @@ async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[
     from smtpcheck.dns.mx_model import NoMailTargetsError
     from smtpcheck.dns.names import InvalidDomainError
     from smtpcheck.dns.resolver import DnsConfigError
+    from smtpcheck.knowledge.i18n import t
 
-    transcript.note(f"Looking up the mail hosts of {domain}")
+    transcript.note(t("send.looking_up", options.lang, domain=domain))
     try:
         found = await mail_targets(domain, dns=options.dns, timeout=min(options.timeout, 10.0))
     except (NoMailTargetsError, InvalidDomainError, DnsConfigError) as exc:
-        raise TargetError(f"cannot find the mail hosts of {domain}: {exc}") from None
+        raise TargetError(
+            t("send.no_mail_hosts", options.lang, domain=domain, reason=exc)
+        ) from None
     if not found:
-        raise TargetError(f"{domain} has no mail host to connect to")
+        raise TargetError(t("send.no_mail_host", options.lang, domain=domain))
     targets = [Target(ip, port, pref, host) for host, ip, pref in found]
     for target in targets:
         transcript.note(f"MX {target.preference} {target.mx_host} -> {target.host}")

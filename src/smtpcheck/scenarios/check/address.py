@@ -65,7 +65,7 @@ class AddressCheck:
         self.rdns = rdns
         self.recipient = recipient
         self.subject = f"{host} [{ip}]" if host != ip else ip
-        self.transcript = Transcript()
+        self.transcript = Transcript(lang=self.lang)
         self.step = Step(
             name="address",
             title=t("check.step.address", self.lang, ip=ip, family=family),
@@ -257,7 +257,7 @@ class AddressCheck:
                 await self.session.close()
         step = self.add("reconnect", t("check.step.reconnect", self.lang))
         step.status = Status.INFO
-        self.transcript.note("Reconnecting without STARTTLS, as a sending server would")
+        self.transcript.note(t("check.step.reconnect", self.lang))
         if not await self._open():
             return step, False
         return step, await self._ehlo("ehlo")

@@ -228,7 +228,7 @@ class CheckRun:
                 detail = (
                     t("check.step.port_probe_timeout", lang, seconds=f"{timeout:g}")
                     if isinstance(exc, TimeoutError)
-                    else describe_os_error(exc)
+                    else describe_os_error(exc, lang=lang)
                 )
                 step.findings.append(
                     make_finding(

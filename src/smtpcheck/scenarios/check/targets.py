@@ -14,6 +14,7 @@ from smtpcheck.checks import make_finding
 from smtpcheck.dns import LookupStatus, MxResult, MxStatus, lookup, resolve_mail_hosts
 from smtpcheck.dns.mx_model import MxFinding, Severity
 from smtpcheck.hostport import split_host_port
+from smtpcheck.knowledge.dns import explain_mx_status
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.report.model import Finding, Status, Step
 from smtpcheck.scenarios.check.options import CheckOptions
@@ -71,7 +72,8 @@ async def plan_from_dns(
     result: MxResult = await resolve_mail_hosts(domain, resolver, dns_timeout)
     step = Step(name="mx", title=t("check.step.mx", lang, domain=result.display_domain))
     step.duration_ms = (time.monotonic() - started) * 1000
-    step.detail = result.meaning
+    meaning = explain_mx_status(result.status, lang).meaning
+    step.detail = meaning
     step.data = {
         "status": str(result.status),
         "records": list(result.mx_lookup.records),
@@ -86,9 +88,9 @@ async def plan_from_dns(
             0, make_finding(Status.FAIL, code, lang, subject=result.domain, domain=result.domain)
         )
         key = "null_mx" if result.status is MxStatus.NULL_MX else "no_mail_host"
-        plan.fatal = t(f"check.verdict.{key}", lang, domain=result.domain, reason=result.meaning)
+        plan.fatal = t(f"check.verdict.{key}", lang, domain=result.domain, reason=meaning)
     elif result.status.is_dns_failure:
-        reason = result.meaning + (f" ({result.detail})" if result.detail else "")
+        reason = meaning + (f" ({result.detail})" if result.detail else "")
         step.findings.insert(
             0,
             make_finding(
@@ -100,7 +102,7 @@ async def plan_from_dns(
                 reason=reason,
             ),
         )
-        plan.fatal = t("check.verdict.dns", lang, domain=result.domain, reason=result.meaning)
+        plan.fatal = t("check.verdict.dns", lang, domain=result.domain, reason=meaning)
     elif result.status is MxStatus.MX:
         step.findings.insert(
             0,

@@ -213,7 +213,7 @@ async def _message(run: SendRun, message: bytes) -> None:
 
     opts = run.options
     session = run.need_session()
-    step = run.step("eod", f"Message ({len(message)} bytes) and final dot")
+    step = run.step("eod", tn("send.step.message", len(message), opts.lang))
     started = time.monotonic()
     if opts.data_fixup:
         await session.send_message(message, "eod")
@@ -239,9 +239,12 @@ async def _lmtp_replies(run: SendRun, first: Step, started: float) -> None:
     session = run.need_session()
     delivered = 0
     for index, address in enumerate(run.accepted):
-        step = first if index == 0 else run.step("eod", f"Delivery to {address}")
+        lang = run.options.lang
+        step = (
+            first if index == 0 else run.step("eod", t("send.step.delivery", lang, address=address))
+        )
         if index == 0:
-            first.title = f"Message and final dot; delivery to {address}"
+            first.title = t("send.step.message_delivery", lang, address=address)
         reply = await session.read_reply("eod", (250,))
         run.record(step, reply, reply.code == 250, started)
         step.data["recipient"] = address
@@ -260,7 +263,7 @@ async def _prdr_replies(run: SendRun, step: Step) -> Reply:
     for address in run.accepted:
         started = time.monotonic()
         reply = await session.read_reply("eod", (250,))
-        sub = run.step("prdr", f"PRDR reply for {address}")
+        sub = run.step("prdr", t("send.step.prdr_reply", run.options.lang, address=address))
         run.record(sub, reply, reply.code == 250, started)
         per_recipient[address] = reply.code
     run.report.data["prdr"] = per_recipient
@@ -272,8 +275,13 @@ async def _prdr_replies(run: SendRun, step: Step) -> Reply:
             Finding(
                 Status.WARN,
                 "prdr-refused",
-                f"PRDR: after the message, {len(refused)} of {len(per_recipient)}"
-                f" recipients refused it: {', '.join(refused)}",
+                tn(
+                    "send.prdr_refused",
+                    len(refused),
+                    run.options.lang,
+                    total=len(per_recipient),
+                    refused=", ".join(refused),
+                ),
             )
         )
     started = time.monotonic()
@@ -296,8 +304,9 @@ async def _bdat(run: SendRun, message: bytes, pipelined: bool) -> None:
     for number, chunk in enumerate(chunks, 1):
         last = number == len(chunks)
         name = "eod" if last else "bdat"
-        title = f"BDAT {len(chunk)}{' LAST' if last else ''} (chunk {number} of {len(chunks)})"
-        step = run.step(name, title, f"BDAT {len(chunk)}{' LAST' if last else ''}")
+        command = f"BDAT {len(chunk)}{' LAST' if last else ''}"
+        title = t("send.step.bdat", opts.lang, command=command, number=number, total=len(chunks))
+        step = run.step(name, title, command)
         await session.send_bdat(chunk, last=last, step=name)
         pending.append((step, time.monotonic(), last))
         if last and opts.drop_after_send == "dot":

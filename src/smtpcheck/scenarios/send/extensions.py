@@ -73,7 +73,7 @@ async def send_proxy(run: SendRun, target: Target) -> None:
         raise StopSession(ExitCode.PROXY_OPTIONS) from None
     proxy = run.options.proxy
     assert proxy is not None
-    step = run.step("proxy", f"PROXY protocol v{proxy.version} header")
+    step = run.step("proxy", t("send.step.proxy", run.options.lang, version=proxy.version))
     # v1 is a text line; v2 is binary: shown in hex rather than as broken lines
     readable = header.isascii() and header.endswith(b"\n") and header.count(b"\n") == 1
     step.command = (

@@ -171,7 +171,7 @@ class SendRun:
         if last is not None and last.name == exc.step and last.status is Status.INFO:
             step = last  # the step that was under way when it failed
         else:
-            step = self.step(exc.step, f"{exc.step} failed")
+            step = self.step(exc.step, t("send.step.failed", self.options.lang, step=exc.step))
         step.status = Status.FAIL
         step.detail = exc.message
         step.explanation = failure_explanation(None, exc.step, self.options.lang, exc.kind)
@@ -189,8 +189,9 @@ class SendRun:
         opts = self.options
         context = tls_step.handshake_context(opts) if opts.tls_mode == TlsMode.ON_CONNECT else None
         session = self.need_session()
-        where = opts.socket_path or opts.pipe_command or f"{target.host} port {target.port}"
-        step = self.step("connect", f"Connect to {where}")
+        where = opts.socket_path or opts.pipe_command
+        where = where or t("net.host_port", opts.lang, host=target.host, port=target.port)
+        step = self.step("connect", t("send.step.connect", opts.lang, where=where))
         started = time.monotonic()
         if opts.pipe_command:
             await session.connect_pipe(opts.pipe_command)
@@ -232,7 +233,7 @@ class SendRun:
         await self._connect(target)
         if self.options.proxy is not None:
             await extensions.send_proxy(self, target)
-        step = self.step("banner", "Greeting (banner)")
+        step = self.step("banner", t("send.step.banner", self.options.lang))
         started = time.monotonic()
         reply = await self.need_session().read_reply("banner", (220,))
         self.record(step, reply, reply.code == 220, started)
@@ -291,8 +292,8 @@ class SendRun:
         verb = opts.hello_verb
         titles = {
             "ehlo": verb,
-            "ehlo-tls": f"{verb} again, under TLS",
-            "ehlo-xclient": f"{verb} again, after XCLIENT",
+            "ehlo-tls": t("send.step.hello_tls", opts.lang, verb=verb),
+            "ehlo-xclient": t("send.step.hello_xclient", opts.lang, verb=verb),
         }
         builder = {"EHLO": commands.ehlo, "LHLO": commands.lhlo, "HELO": commands.helo}[verb]
         step_name = "helo" if verb == "HELO" and name == "ehlo" else name
@@ -308,7 +309,11 @@ class SendRun:
         if verb == "EHLO":
             step.status = Status.WARN
             _, reply, ok = await self.exchange(
-                "helo", "HELO (EHLO was refused)", commands.helo(opts.ehlo), (250,), point=point
+                "helo",
+                t("send.step.helo_fallback", opts.lang),
+                commands.helo(opts.ehlo),
+                (250,),
+                point=point,
             )
             if ok:
                 return None

@@ -90,7 +90,7 @@ async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloI
             run.transcript.note(t("send.starttls_refused_going_on", opts.lang))
             return ehlo
         raise StopSession(await run.quit(ExitCode.TLS))
-    step = run.step("tls", "TLS handshake")
+    step = run.step("tls", t("send.step.tls", opts.lang))
     started = time.monotonic()
     try:
         await run.need_session().starttls(context, sni(opts, target))
@@ -148,13 +148,13 @@ async def after_handshake(run: SendRun, step: Step, target: Target) -> dict[str,
         "host_error": result.host_error,
         "host_checked": host if opts.tls_verify_host else None,
     }
-    line = f"TLS peer certificate {result.summary()}"
+    line = t("send.tls_peer_cert", opts.lang, summary=result.summary(opts.lang))
     if result.ok:
         run.transcript.note(line, tls=True)
         return data
     run.transcript.error(line, tls=True)
     step.status = Status.FAIL
-    step.detail = result.summary()
+    step.detail = result.summary(opts.lang)
     step.data = data
     if opts.tls_mode == TlsMode.OPTIONAL:
         run.transcript.note(t("send.tls_unverified_going_on", opts.lang), tls=True)
@@ -165,10 +165,13 @@ async def after_handshake(run: SendRun, step: Step, target: Target) -> dict[str,
 
 def show_certificates(run: SendRun, info: TlsInfo) -> None:
     """swaks' lines: the cipher, our certificate, each peer certificate."""
-    note = run.transcript.note
-    note(f"TLS started with cipher {info.summary()}", tls=True)
+    note, lang = run.transcript.note, run.options.lang
+    note(t("send.tls_cipher", lang, summary=info.summary()), tls=True)
     client = run.options.tls.client_cert
-    note(f"TLS local certificate: {client}" if client else "TLS no local certificate set", tls=True)
+    local = (
+        t("send.tls_local_cert", lang, path=client) if client else t("send.tls_no_local_cert", lang)
+    )
+    note(local, tls=True)
     for index, cert in enumerate(info.chain):
         note(f"TLS peer[{index}]   subject=[{cert.subject}]", tls=True)
         names = ", ".join(cert.names) or "none"
@@ -199,4 +202,6 @@ def save_certificates(run: SendRun, info: TlsInfo) -> None:
             with open(option, "w", encoding="ascii") as handle:
                 handle.write(pem)
         except OSError as exc:
-            run.transcript.error(f"cannot write {option}: {exc.strerror}")
+            run.transcript.error(
+                t("send.cannot_write", opts.lang, path=option, reason=exc.strerror)
+            )
