@@ -406,7 +406,9 @@ def test_italian_address_lookup_failure(scripted: Any) -> None:
         "broken.test è fallita (vedere gli avvisi)\n"
     )
     out = " ".join(done.stdout.split())
-    failed = "la ricerca del record A di mx.broken.test non è riuscita: il server DNS non è riuscito"
+    failed = (
+        "la ricerca del record A di mx.broken.test non è riuscita: il server DNS non è riuscito"
+    )
     assert failed in out
 
 
