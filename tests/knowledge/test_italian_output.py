@@ -249,7 +249,7 @@ def _plural_keys() -> Iterator[str]:
 def test_plural_forms_for_0_1_2(key: str) -> None:
     facts = {"total": 2, "addresses": "x@y.test", "refused": "x@y.test (ok)",
              "of_total": "su 2", "date": "1999-11-11", "domain": "example.test",
-             "target": "a@example.test"}  # fmt: skip
+             "target": "a@example.test", "root": "/tmp/store"}  # fmt: skip
     for lang in ("it", "en"):
         zero, one, two = (tn(key, n, lang, **facts) for n in (0, 1, 2))
         assert zero.replace("0", "2") == two, (zero, two)  # 0 and 2 take the same form

@@ -158,6 +158,7 @@ def run(params: dict[str, Any]) -> int:
                 )
             view = None
             if not as_json:
+                view_options.lang = options.lang
                 view = SendView(out, err, view_options)
                 transcript.add_listener(view)
             try:

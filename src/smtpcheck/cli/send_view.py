@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import IO
 
+from smtpcheck.knowledge.i18n import tn
 from smtpcheck.net.transcript import Direction, Entry
 from smtpcheck.report.live import LiveView, marker
 
@@ -33,6 +34,7 @@ class ViewOptions:
     no_send_hints: bool = False
     no_receive_hints: bool = False
     explain: bool = True
+    lang: str = "en"  # of our own lines ("12 lines sent")
 
     @property
     def hide_all_output(self) -> bool:
@@ -112,7 +114,7 @@ class SendView:
             return
         if entry.direction is Direction.SENT and o.suppress_data and self._is_message(entry):
             lines = entry.data.count(b"\n")
-            self.out.write(f"{marker(entry)}{lines} lines sent\n")
+            self.out.write(f"{marker(entry)}{tn('send.lines_sent', lines, self.options.lang)}\n")
             self.out.flush()
         else:
             self.live(entry)

@@ -405,9 +405,14 @@ def sessions(ctx: click.Context, store_dir: Path | None, as_json: bool) -> None:
 def clear(ctx: click.Context, store_dir: Path | None, yes: bool) -> None:
     """Delete every captured message and session record."""
     store = _open_store(ctx, store_dir)
-    if not yes and not click.confirm(f"Delete {store.count()} messages in {store.root}?"):
+    from smtpcheck.knowledge.i18n import tn
+
+    # the sink speaks English (no --lang); its counts still take the right form
+    if not yes and not click.confirm(
+        tn("sink.confirm_clear", store.count(), "en", root=store.root)
+    ):
         _fail("nothing deleted", 1)
-    click.echo(f"deleted {store.clear()} messages")
+    click.echo(tn("sink.deleted", store.clear(), "en"))
 
 
 def _summary(m: dict[str, Any]) -> dict[str, Any]:
