@@ -10,22 +10,31 @@ from smtpcheck.knowledge._data import (
     DEFAULT_LANGUAGE,
     SUPPORTED_LANGUAGES,
     language_file,
-    lookup_str,
+    lookup,
 )
+from smtpcheck.knowledge.i18n import is_plural_entry, render
 
 
 def web_text(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
-    """The text `key` (dotted, e.g. "nav.check") in `lang`; KeyError for an unknown key."""
-    value = lookup_str(lang, "web", *key.split("."))
+    """The text `key` (dotted, e.g. "nav.check") in `lang`; KeyError for an unknown key.
+    A text with plural forms takes its form from the `count` fact."""
+    value = lookup(lang, "web", *key.split("."))
     if value is None:
         raise KeyError(f"no web text {key!r}")
-    return value.format(**fmt) if fmt else value
+    return render(value, lang, fmt)
 
 
-def web_table(section: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """Every text of one section (the live page's script gets these)."""
+def web_table(section: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, str | dict[str, str]]:
+    """Every text of one section (the live page's script gets these); a text with plural
+    forms comes as its table of forms ({"one": ..., "other": ...})."""
     table = language_file(lang, "web").get(section, {})
-    return {str(k): str(v) for k, v in table.items() if isinstance(v, str)}
+    out: dict[str, str | dict[str, str]] = {}
+    for key, value in table.items():
+        if isinstance(value, str):
+            out[str(key)] = value
+        elif is_plural_entry(value):
+            out[str(key)] = {str(form): str(text) for form, text in value.items()}
+    return out
 
 
 def pick_web_language(accept_language: str | None) -> str:

@@ -57,7 +57,10 @@
     draw(data.steps || [], fresh);
     tree.replaceChildren(fresh);
     const count = tree.querySelectorAll(".step").length;
-    status.textContent = (texts.steps_so_far || "{count}").replace("{count}", String(count));
+    // a text with plural forms ({one, other}: knowledge/i18n.py); "one" is for 1 in en and it
+    const entry = texts.steps_so_far || "{count}";
+    const form = typeof entry === "string" ? entry : (count === 1 ? entry.one : entry.other);
+    status.textContent = form.replace("{count}", String(count));
   });
   source.addEventListener("done", function (event) {
     source.close();
