@@ -33,11 +33,11 @@ NOT_NEEDED = (
     "smtpcheck.net.verify",
     "smtpcheck.net.handshake",
     "smtpcheck.scenarios.mime",
-    # every reply is annotated by knowledge.explain (one path for all replies); the hint
-    # rules and vendor patterns load for failures only
     "smtpcheck.knowledge.hints",
     "smtpcheck.knowledge.rules",
+    "smtpcheck.knowledge.explain",
     "smtpcheck.knowledge.parse",
+    "smtpcheck.knowledge.models",
     "smtpcheck.scenarios.send.auth_step",
     "smtpcheck.sink",
     "smtpcheck.console",

@@ -1,13 +1,15 @@
-"""The one-line reply annotation: the 2xx/3xx shortcut says what `explain_reply` says."""
+"""The one-line reply annotation: `reply_annotation` (what every interface shows, light
+for a success) says what `explain_reply` says."""
 
 from __future__ import annotations
 
 import pytest
 
 from smtpcheck.knowledge._data import neutral
+from smtpcheck.knowledge.codes import reply_annotation
 from smtpcheck.knowledge.explain import explain_reply
 from smtpcheck.protocol import Reply
-from smtpcheck.scenarios.annotate import _success_meaning, short_meaning
+from smtpcheck.scenarios.annotate import short_meaning
 
 
 def _full_path(reply: Reply, step: str, lang: str) -> str | None:
@@ -32,8 +34,10 @@ def test_success_shortcut_matches_the_full_explanation(code: int, lang: str) -> 
     for enhanced in _enhanced_codes():
         reply = Reply.build(code, f"{enhanced} Ok" if enhanced else "Ok")
         expected = _full_path(reply, "rcpt", lang)
-        assert _success_meaning(reply, lang) == expected
+        parsed = str(reply.enhanced_status) if reply.enhanced_status else None
+        assert reply_annotation(code, parsed, reply.text, "rcpt", lang) == expected
         assert short_meaning(reply, "banner", lang) == expected
+        assert explain_reply(code, parsed, reply.text, "rcpt", lang).annotation == expected
 
 
 def test_failures_still_get_their_step_hint() -> None:

@@ -1,9 +1,10 @@
 """Put it together: everything known about one reply, in one language.
 
 `explain_reply` is the one place a reply gets its diagnosis: `explain`, `send`, `check`,
-the demo and the console all show what it returns (its `summary`, `causes`, `fixes`,
-`annotation`), so the same reply reads the same everywhere. `explain_text` reads what
-a person pastes, code or not.
+the demo and the console all show what it returns (its `summary`, `causes`, `fixes`),
+so the same reply reads the same everywhere. Its one-line `annotation` is
+`codes.reply_annotation`, which the transcripts call directly: for a success it needs
+only the code tables. `explain_text` reads what a person pastes, code or not.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from smtpcheck.knowledge.codes import (
     explain_code,
     explain_enhanced,
     normalise_enhanced,
+    reply_annotation,
     retry_advice,
 )
 from smtpcheck.knowledge.i18n import t
@@ -71,7 +73,8 @@ def explain_reply(
     vendors: tuple[VendorMatch, ...] = ()
     basis: str | None = None
     fits = None
-    if code // 100 in (4, 5):  # the rules and patterns: for failures only
+    failed = code // 100 in (4, 5)
+    if failed:  # the rules and patterns: for failures only
         from smtpcheck.knowledge.hints import get_hint, vendor_match
         from smtpcheck.knowledge.rules import choose, hint_fits_enhanced
 
@@ -112,20 +115,10 @@ def explain_reply(
         summary=summary,
         causes=causes,
         fixes=fixes,
-        annotation=summary
-        if hint is not None
-        else _plain_annotation(code_info.meaning, enhanced_info),
+        annotation=summary if failed else reply_annotation(code, enhanced_code, text, step, lang),
         basis=basis,
         enhanced_fits=fits,
     )
-
-
-def _plain_annotation(meaning: str, enhanced: EnhancedInfo | None) -> str:
-    """The transcript's line for a reply without a diagnosis (2xx, 3xx): the code's
-    meaning, and the enhanced code's when it is registered."""
-    if enhanced is not None and enhanced.known:
-        return f"{meaning}; {enhanced.code}: {enhanced.meaning}"
-    return meaning
 
 
 def explain_text(raw: str, step: str | None = None, lang: str = DEFAULT_LANGUAGE) -> Explanation:

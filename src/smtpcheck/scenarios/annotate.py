@@ -1,6 +1,7 @@
 """Turns protocol replies and network failures into report entries with their meaning.
 
-The meaning comes from `knowledge/` (`explain_reply`, one call per reply); this module
+The meaning comes from `knowledge/` (`explain_reply`; its one-line `annotation` is
+`reply_annotation`, which loads no hint rules for a success); this module
 only adapts between the layers: the one-line annotation for the live transcript, and
 the summary, causes and fixes of a failed step. `send`, `check`, the demo and the
 console all come through here, so a reply reads the same in each.
@@ -29,25 +30,35 @@ _FAILURES = {
 }
 
 
-def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
-    """The one explanation of a reply (`knowledge.explain.explain_reply`), with the same
-    inputs whoever asks: the step is what the protocol recorded the reply answers
-    (`Reply.command`: "RCPT", "end of data"...), the scenario's step name only when
-    the protocol has none, so a probe's RCPT reads like any other RCPT."""
-    from smtpcheck.knowledge.explain import explain_reply
-
+def _inputs(reply: Reply, step: str) -> tuple[int, str | None, str, str]:
+    """What knowledge is asked about a reply, the same whoever asks: the step is what
+    the protocol recorded the reply answers (`Reply.command`: "RCPT", "end of data"...),
+    the scenario's step name only when the protocol has none, so a probe's RCPT reads
+    like any other RCPT."""
     enhanced = str(reply.enhanced_status) if reply.enhanced_status else None
     answered = str(reply.command) if reply.command is not None else step
+    return reply.code, enhanced, reply.text, answered
+
+
+def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
+    """The one explanation of a reply (`knowledge.explain.explain_reply`)."""
+    from smtpcheck.knowledge.explain import explain_reply
+
     try:
-        return explain_reply(reply.code, enhanced, reply.text, answered, lang)
+        return explain_reply(*_inputs(reply, step), lang)
     except ValueError:  # a code outside 200-599: the parser keeps it, knowledge cannot
         return None
 
 
 def short_meaning(reply: Reply, step: str, lang: str) -> str | None:
-    """One line for the transcript: the explanation's `annotation`."""
-    known = _knowledge(reply, step, lang)
-    return known.annotation if known is not None else None
+    """One line for the transcript: `knowledge.codes.reply_annotation`, which is the
+    explanation's `annotation` (for a failure, its summary)."""
+    from smtpcheck.knowledge.codes import reply_annotation
+
+    try:
+        return reply_annotation(*_inputs(reply, step), lang)
+    except ValueError:
+        return None
 
 
 def report_explanation(known: Knowledge) -> Explanation:
