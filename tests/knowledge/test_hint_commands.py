@@ -13,15 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from catalogue_texts import language_texts
 from smtpcheck.cli.main import cli
 from smtpcheck.knowledge import _data
-from smtpcheck.knowledge.i18n import is_plural_entry
 
 # "smtpcheck" followed by a command, then its options and placeholders (FILE, DOMAIN,
 # {value}); the mention ends at the first other word or punctuation.
@@ -57,22 +56,10 @@ SHOWN_BY: dict[tuple[str, str | None], tuple[str, ...]] = {
 PENDING = {("check", "--sender-ip"), ("check", "--dkim-selector")}
 
 
-def _strings(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item, path)
-    elif isinstance(node, dict):
-        for key, child in node.items():
-            yield from _strings(child, path if is_plural_entry(node) else (*path, key))
-
-
 def _texts() -> Iterator[tuple[str, str, tuple[str, ...], str]]:
     for lang in _data.SUPPORTED_LANGUAGES:
-        for name in _data.LANGUAGE_FILES:
-            for path, text in _strings(_data.language_file(lang, name)):
-                yield lang, name, path, text
+        for name, path, text in language_texts(lang):
+            yield lang, name, path, text
 
 
 @cache

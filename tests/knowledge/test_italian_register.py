@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from catalogue_texts import language_texts, texts
 from smtpcheck.knowledge import _data
-from smtpcheck.knowledge.i18n import is_plural_entry
 
 GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "italian.md"
 
@@ -49,26 +48,13 @@ _OPENERS = {
 }  # fmt: skip
 
 
-def _texts(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item, path)
-    elif isinstance(node, dict):
-        for key, child in node.items():
-            yield from _texts(child, path if is_plural_entry(node) else (*path, key))
-
-
 def _italian() -> Iterator[tuple[str, tuple[str, ...], str]]:
-    for name in _data.LANGUAGE_FILES:
-        for path, text in _texts(_data.language_file("it", name)):
-            yield name, path, text
+    return language_texts("it")
 
 
 @pytest.mark.parametrize("name", _data.LANGUAGE_FILES)
 def test_no_second_person(name: str) -> None:
-    for path, text in _texts(_data.language_file("it", name)):
+    for path, text in texts(_data.language_file("it", name)):
         where = f"it/{name}.toml {'.'.join(path)}"
         unquoted = re.sub(r'"[^"]*"', " ", text)  # an example ("Tue, 13 Feb") is no speech
         words = {w.lower() for w in re.findall(r"[^\W\d_]+", unquoted)}
@@ -78,7 +64,7 @@ def test_no_second_person(name: str) -> None:
 
 @pytest.mark.parametrize("name", _data.LANGUAGE_FILES)
 def test_no_second_person_imperative_in_what_to_do(name: str) -> None:
-    for path, text in _texts(_data.language_file("it", name)):
+    for path, text in texts(_data.language_file("it", name)):
         if path and path[-1] in ("fix", "fixes", "advice"):
             assert not _IMPERATIVES.search(text), f"it/{name}.toml {'.'.join(path)}: {text}"
 

@@ -52,11 +52,11 @@ RENDERED = [
         0: "Demo conclusa: 0 messaggi catturati, il server di cattura è fermo.",
         1: "Demo conclusa: 1 messaggio catturato, il server di cattura è fermo.",
         2: "Demo conclusa: 2 messaggi catturati, il server di cattura è fermo."}),
-    ("send.partial_rcpt", {"total": 2, "addresses": "x@a.test"}, "it", {
+    ("send.partial_rcpt", {"total": 2, "refused": "x@a.test"}, "it", {
         0: "0 destinatari su 2 rifiutati: x@a.test",
         1: "1 destinatario su 2 rifiutato: x@a.test",
         2: "2 destinatari su 2 rifiutati: x@a.test"}),
-    ("send.partial_rcpt", {"total": 2, "addresses": "x@a.test"}, "en", {
+    ("send.partial_rcpt", {"total": 2, "refused": "x@a.test"}, "en", {
         0: "0 recipients of 2 rejected: x@a.test",
         1: "1 recipient of 2 rejected: x@a.test",
         2: "2 recipients of 2 rejected: x@a.test"}),
@@ -101,7 +101,7 @@ def test_finding_catalogues_pick_the_form_by_count() -> None:
 
 def test_a_plural_entry_needs_a_count() -> None:
     with pytest.raises(KeyError):
-        t("send.partial_rcpt", "en", total=2, addresses="a@b.test")
+        t("send.partial_rcpt", "en", total=2, refused="a@b.test")
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -192,19 +192,14 @@ def _rcpt_summary(run: SendRun, recipients: list[str]) -> None:
     rejected = [r for r in recipients if r not in run.accepted]
     run.report.data["recipients"] = {"accepted": list(run.accepted), "rejected": rejected}
     if rejected and run.accepted and not any(f.code == "partial-rcpt" for f in run.report.findings):
-        run.report.findings.append(
-            Finding(
-                Status.WARN,
-                "partial-rcpt",
-                tn(
-                    "send.partial_rcpt",
-                    len(rejected),
-                    run.options.lang,
-                    total=len(recipients),
-                    addresses=", ".join(rejected),
-                ),
-            )
-        )
+        _warn_refused(run, "partial-rcpt", rejected, len(recipients))
+
+
+def _warn_refused(run: SendRun, code: str, refused: list[str], total: int) -> None:
+    """A warning that some recipients of `total` were refused ("1 recipient of 2...")."""
+    key = {"partial-rcpt": "send.partial_rcpt", "prdr-refused": "send.prdr_refused"}[code]
+    words = tn(key, len(refused), run.options.lang, total=total, refused=", ".join(refused))
+    run.report.findings.append(Finding(Status.WARN, code, words))
 
 
 async def _message(run: SendRun, message: bytes) -> None:
@@ -271,19 +266,7 @@ async def _prdr_replies(run: SendRun, step: Step) -> Reply:
     if refused:
         # swaks judges by the overall reply only (exit 0 when it is 250); so do we,
         # but a recipient refused after the message is not a success to hide.
-        run.report.findings.append(
-            Finding(
-                Status.WARN,
-                "prdr-refused",
-                tn(
-                    "send.prdr_refused",
-                    len(refused),
-                    run.options.lang,
-                    total=len(per_recipient),
-                    refused=", ".join(refused),
-                ),
-            )
-        )
+        _warn_refused(run, "prdr-refused", refused, len(per_recipient))
     started = time.monotonic()
     reply = await session.read_reply("eod", (250,))
     run.record(step, reply, reply.code == 250, started)
