@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import TYPE_CHECKING
 
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.protocol import EhloInfo, commands
@@ -30,10 +29,8 @@ from smtpcheck.protocol.sasl import (
     oauth_error,
 )
 from smtpcheck.report.model import Status
+from smtpcheck.scenarios.send.run import SendRun, StopSession
 from smtpcheck.scenarios.send_options import ExitCode, Target
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.send.flow import SendRun
 
 MAX_ROUNDS = 10
 
@@ -88,7 +85,6 @@ def _shown(run: SendRun, text: str, prefix: str = "") -> bytes | None:
 
 
 async def authenticate(run: SendRun, ehlo: EhloInfo | None, target: Target) -> None:
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     lang = opts.lang

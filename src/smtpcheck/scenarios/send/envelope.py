@@ -11,15 +11,12 @@ final one.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.protocol import EhloInfo, Reply, ReplyTo, commands, normalize_line_endings
 from smtpcheck.report.model import Finding, Status, Step
+from smtpcheck.scenarios.send.run import SendRun, StopSession
 from smtpcheck.scenarios.send_options import ExitCode
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.send.flow import SendRun
 
 
 def _has(ehlo: EhloInfo | None, keyword: str) -> bool:
@@ -80,7 +77,6 @@ def rcpt_params(run: SendRun, ehlo: EhloInfo | None, address: str) -> list[tuple
 
 async def transaction(run: SendRun, ehlo: EhloInfo | None, message: bytes) -> None:
     from smtpcheck.scenarios.send import extensions
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     run.accepted = []
@@ -142,7 +138,6 @@ async def _pipelined(
     with_data: bool,
 ) -> Reply | None:
     """MAIL, RCPT... (and DATA) in one batch, then every reply in order."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     session = run.need_session()
@@ -204,7 +199,6 @@ def _warn_refused(run: SendRun, code: str, refused: list[str], total: int) -> No
 
 async def _message(run: SendRun, message: bytes) -> None:
     """The message after the 354, then the reply(s) to the final dot."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     session = run.need_session()
@@ -229,7 +223,6 @@ async def _message(run: SendRun, message: bytes) -> None:
 
 
 async def _lmtp_replies(run: SendRun, first: Step, started: float) -> None:
-    from smtpcheck.scenarios.send.flow import StopSession
 
     session = run.need_session()
     delivered = 0
@@ -275,7 +268,6 @@ async def _prdr_replies(run: SendRun, step: Step) -> Reply:
 
 async def _bdat(run: SendRun, message: bytes, pipelined: bool) -> None:
     """The message in BDAT chunks of --chunk-size (sent as is: no dot-stuffing)."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     session = run.need_session()

@@ -9,15 +9,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status
+from smtpcheck.scenarios.send.run import SendRun, StopSession
 from smtpcheck.scenarios.send_options import ExitCode, Target
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.send.flow import SendRun
 
 #: --xclient-NAME option -> XCLIENT attribute
 XCLIENT_ATTRIBUTES = {
@@ -64,7 +60,6 @@ def proxy_header(run: SendRun, target: Target) -> bytes:
 
 async def send_proxy(run: SendRun, target: Target) -> None:
     from smtpcheck.protocol.proxy import ProxyHeaderError
-    from smtpcheck.scenarios.send.flow import StopSession
 
     try:
         header = proxy_header(run, target)
@@ -102,7 +97,6 @@ def xclient_lines(run: SendRun, advertised: tuple[str, ...]) -> tuple[list[str],
 
 async def xclient(run: SendRun, ehlo: EhloInfo | None) -> EhloInfo | None:
     """XCLIENT then EHLO again; returns the EHLO info valid afterwards."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     if not (opts.xclient or opts.xclient_raw):
@@ -140,7 +134,6 @@ async def xclient(run: SendRun, ehlo: EhloInfo | None) -> EhloInfo | None:
 
 
 async def xforward(run: SendRun, ehlo: EhloInfo | None) -> None:
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     if ehlo is None or not ehlo.has("XFORWARD"):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smtpcheck.scenarios.message import MessageSourceError, MessageSpec, build_message
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.send.flow import SendRun
+from smtpcheck.scenarios.send.run import SendRun
 
 
 def spec_of(run: SendRun) -> MessageSpec:

@@ -19,11 +19,11 @@ from smtpcheck.net.errors import SessionError
 from smtpcheck.net.tls import build_context
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status, Step
+from smtpcheck.scenarios.send.run import ReconnectPlain, SendRun, StopSession
 from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target, TlsMode
 
 if TYPE_CHECKING:
     from smtpcheck.net.handshake import TlsInfo
-    from smtpcheck.scenarios.send.flow import SendRun
 
 
 def handshake_context(options: SendOptions) -> ssl.SSLContext:
@@ -70,7 +70,6 @@ def sni(options: SendOptions, target: Target) -> str | None:
 
 async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloInfo | None:
     """STARTTLS as the mode asks; returns the EHLO info still valid afterwards."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     mode = opts.tls_mode
@@ -108,7 +107,7 @@ async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloI
             " without TLS"
         )
         run.report.data["tls_fallback"] = {"error": exc.message}
-        return await run.reconnect_plain(target)
+        raise ReconnectPlain from None
     step.duration_ms = (time.monotonic() - started) * 1000
     step.status = Status.PASS
     step.data = await after_handshake(run, step, target)
@@ -117,7 +116,6 @@ async def starttls(run: SendRun, ehlo: EhloInfo | None, target: Target) -> EhloI
 
 async def after_handshake(run: SendRun, step: Step, target: Target) -> dict[str, Any]:
     """Show and save what the server presented, then verify it as asked."""
-    from smtpcheck.scenarios.send.flow import StopSession
 
     opts = run.options
     session = run.need_session()
