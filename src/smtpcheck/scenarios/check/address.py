@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from smtpcheck.checks import make_finding
 from smtpcheck.checks.banner import banner_host, check_banner
 from smtpcheck.checks.certificate import check_certificate
 from smtpcheck.checks.ehlo import capability_steps, check_ehlo
@@ -26,12 +25,11 @@ from smtpcheck.checks.rdns import RdnsFacts, check_rdns
 from smtpcheck.checks.tls import check_tls_session
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, SessionError
-from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsOptions, build_context
-from smtpcheck.net.transcript import Transcript
-from smtpcheck.protocol import EhloInfo, ProtocolError, Reply, commands, parse_ehlo
+from smtpcheck.protocol import EhloInfo, ProtocolError, commands, parse_ehlo
 from smtpcheck.report.model import Status, Step, TranscriptLine
-from smtpcheck.scenarios.annotate import failure_explanation, reply_info, short_meaning
+from smtpcheck.scenarios.annotate import failure_explanation
+from smtpcheck.scenarios.check.conversation import Conversation
 from smtpcheck.scenarios.check.options import CheckOptions
 from smtpcheck.scenarios.check.session_steps import envelope_steps, settle, worst
 
@@ -63,53 +61,21 @@ class AddressCheck:
         self.port = port
         self.roots = roots
         self.rdns = rdns
-        self.recipient = recipient
         self.subject = f"{host} [{ip}]" if host != ip else ip
-        self.transcript = Transcript(lang=self.lang)
         self.step = Step(
             name="address",
             title=t("check.step.address", self.lang, ip=ip, family=family),
             data={"host": host, "ip": ip, "family": family, "port": port},
         )
-        self.session: SmtpSession | None = None
-        self.current: Step | None = None
-        self.accepted = False  # the recipient under test was accepted
+        self.conversation = Conversation(options, self.step, self.subject, recipient)
         self.connect_failure: FailureKind | None = None
         self._banner_name: str | None = None
         self._ehlo_name: str | None = None
 
-    # -- step helpers -------------------------------------------------------------
-
-    def add(self, name: str, title: str, command: str | None = None) -> Step:
-        step = Step(name=name, title=title, command=command)
-        self.step.children.append(step)
-        self.current = step
-        self.progress(step)
-        return step
-
-    def progress(self, step: Step) -> None:
-        if self.options.on_step is not None:
-            self.options.on_step(step)
-
-    async def exchange(
-        self, name: str, title: str, command: commands.Command, expect: tuple[int, ...]
-    ) -> tuple[Step, Reply]:
-        assert self.session is not None
-        step = self.add(name, title, self.session.shown(command).decode(errors="replace"))
-        started = time.monotonic()
-        reply = await self.session.command(command, name, expect)
-        self.record(step, reply, reply.code in expect, started)
-        return step, reply
-
-    def record(self, step: Step, reply: Reply, ok: bool, started: float) -> None:
-        step.duration_ms = (time.monotonic() - started) * 1000
-        step.reply = reply_info(reply, step.name, self.lang)
-        step.status = Status.PASS if ok else Status.FAIL
-        if not ok:
-            step.explanation = failure_explanation(reply, step.name, self.lang)
-
-    def finding(self, step: Step, status: Status, code: str, /, **fmt: object) -> None:
-        step.findings.append(make_finding(status, code, self.lang, subject=self.subject, **fmt))
+    @property
+    def accepted(self) -> bool:
+        """The recipient under test was accepted (and with --send, the message)."""
+        return self.conversation.accepted
 
     # -- the run ------------------------------------------------------------------
 
@@ -132,9 +98,9 @@ class AddressCheck:
                 rdns_task.cancel()
             raise
         finally:
-            if self.session is not None:
+            if self.conversation.session is not None:
                 with contextlib.suppress(Exception):
-                    await self.session.close()
+                    await self.conversation.session.close()
             self._finish(started)
         if rdns_task is not None:
             facts = await rdns_task
@@ -147,12 +113,12 @@ class AddressCheck:
         self.step.status = worst(self.step.children, self.step.findings)
         self.step.transcript = [
             TranscriptLine(e.elapsed * 1000, str(e.direction), e.tls, _shown_text(e.data))
-            for e in self.transcript.entries
+            for e in self.conversation.transcript.entries
         ]
-        self.progress(self.step)
+        self.conversation.progress(self.step)
 
     def _cancelled(self) -> None:
-        step = self.current or self.add(
+        step = self.conversation.current or self.conversation.add(
             "connect", t("check.step.connect", self.lang, port=self.port)
         )
         if step.status in (Status.INFO, Status.SKIPPED) and step.reply is None:
@@ -160,22 +126,23 @@ class AddressCheck:
             step.detail = t(
                 "check.step.time_limit", self.lang, seconds=f"{self.options.timeout_total:g}"
             )
-        self.finding(step, Status.FAIL, "time-limit")
+        self.conversation.finding(step, Status.FAIL, "time-limit")
 
     def _session_failed(self, exc: SessionError) -> None:
-        step = self.current
+        step = self.conversation.current
         if step is None or step.name != exc.step or step.reply is not None:
-            step = self.add(exc.step, exc.step)
+            step = self.conversation.add(exc.step, exc.step)
         step.status = Status.FAIL
         step.detail = exc.message
         step.explanation = failure_explanation(None, exc.step, self.lang, exc.kind)
         seconds = f"{self.options.timeout:g}"
+        finding = self.conversation.finding
         if exc.step == "connect":
             self.connect_failure = exc.kind
             if exc.kind is FailureKind.REFUSED:
-                self.finding(step, Status.FAIL, "connect-refused", ip=self.ip, port=self.port)
+                finding(step, Status.FAIL, "connect-refused", ip=self.ip, port=self.port)
             elif exc.kind is FailureKind.TIMEOUT:
-                self.finding(
+                finding(
                     step,
                     Status.FAIL,
                     "connect-timeout",
@@ -184,7 +151,7 @@ class AddressCheck:
                     seconds=seconds,
                 )
             else:
-                self.finding(
+                finding(
                     step,
                     Status.FAIL,
                     "connect-failed",
@@ -193,11 +160,11 @@ class AddressCheck:
                     detail=exc.message,
                 )
         elif exc.step == "banner" and exc.kind is FailureKind.TIMEOUT:
-            self.finding(step, Status.FAIL, "banner-timeout", ip=self.ip, seconds=seconds)
+            finding(step, Status.FAIL, "banner-timeout", ip=self.ip, seconds=seconds)
         elif exc.step == "tls":
-            self.finding(step, Status.FAIL, "tls-handshake-failed", detail=exc.message)
+            finding(step, Status.FAIL, "tls-handshake-failed", detail=exc.message)
         else:
-            self.finding(step, Status.FAIL, "session-failed", step=exc.step, detail=exc.message)
+            finding(step, Status.FAIL, "session-failed", step=exc.step, detail=exc.message)
 
     async def _session(self) -> None:
         if not await self._open():
@@ -216,30 +183,25 @@ class AddressCheck:
                 reconnect, info = await self._reconnect_plain()
             if info is False:
                 return
-        await envelope_steps(self, info if isinstance(info, EhloInfo) else None)
-        if reconnect is not None and self.accepted:
+        await envelope_steps(self.conversation, info if isinstance(info, EhloInfo) else None)
+        if reconnect is not None and self.conversation.accepted:
             reconnect.detail = t("check.step.reconnect_reached", self.lang)  # seen in the tree
-            self.finding(reconnect, Status.INFO, "tls-fallback-plain")
+            self.conversation.finding(reconnect, Status.INFO, "tls-fallback-plain")
 
     async def _open(self) -> bool:
         """A new connection and its greeting; True when the server said 220."""
-        self.session = session = SmtpSession(
-            self.transcript,
-            timeout=self.options.timeout,
-            annotator=lambda reply, step: short_meaning(reply, step, self.lang),
-            address_policy=self.options.address_policy,
-        )
-        step = self.add("connect", t("check.step.connect", self.lang, port=self.port))
+        session = self.conversation.new_session()
+        step = self.conversation.add("connect", t("check.step.connect", self.lang, port=self.port))
         started = time.monotonic()
         await session.connect(self.ip, self.port)
         step.duration_ms = (time.monotonic() - started) * 1000
         step.status = Status.PASS
         step.data = {"peer": list(session.peer or ()), "local": list(session.local or ())}
 
-        step = self.add("banner", t("check.step.banner", self.lang))
+        step = self.conversation.add("banner", t("check.step.banner", self.lang))
         started = time.monotonic()
         reply = await session.read_reply("banner", (220,))
-        self.record(step, reply, reply.code == 220, started)
+        self.conversation.record(step, reply, reply.code == 220, started)
         step.findings += check_banner(
             reply.code, reply.lines, (step.duration_ms or 0) / 1000, self.lang, subject=self.subject
         )
@@ -252,12 +214,11 @@ class AddressCheck:
     async def _reconnect_plain(self) -> tuple[Step, EhloInfo | bool | None]:
         """After STARTTLS or its handshake broke the session: connect again and go on
         without STARTTLS, as a sending MTA with opportunistic TLS does."""
-        if self.session is not None:
-            with contextlib.suppress(Exception):
-                await self.session.close()
-        step = self.add("reconnect", t("check.step.reconnect", self.lang))
+        with contextlib.suppress(Exception):
+            await self.conversation.need_session().close()
+        step = self.conversation.add("reconnect", t("check.step.reconnect", self.lang))
         step.status = Status.INFO
-        self.transcript.note(t("check.step.reconnect", self.lang))
+        self.conversation.transcript.note(t("check.step.reconnect", self.lang))
         if not await self._open():
             return step, False
         return step, await self._ehlo("ehlo")
@@ -270,19 +231,20 @@ class AddressCheck:
             if name == "ehlo"
             else t("check.step.ehlo_tls", self.lang)
         )
-        step, reply = await self.exchange(name, title, commands.ehlo(ehlo_name), (250,))
+        command = commands.ehlo(ehlo_name)
+        step, reply = await self.conversation.exchange(name, title, command, (250,))
         if reply.code == 250:
             info = parse_ehlo(reply)
             self._ehlo_name = info.hostname or None
             step.data = {"keywords": {k: list(v) for k, v in info.keywords.items()}}
             step.children = capability_steps(info, self.lang)
-            under_tls = self.session is not None and self.session.under_tls
+            under_tls = self.conversation.need_session().under_tls
             step.findings += check_ehlo(info, self.lang, under_tls=under_tls, subject=self.subject)
             settle(step)
             return info
         if name == "ehlo" and reply.code in (500, 502, 504):
             step.status = Status.WARN
-            helo, reply = await self.exchange(
+            helo, reply = await self.conversation.exchange(
                 "helo",
                 t("check.step.helo", self.lang, name=ehlo_name),
                 commands.helo(ehlo_name),
@@ -292,18 +254,18 @@ class AddressCheck:
                 helo.findings += check_ehlo(None, self.lang, under_tls=False, subject=self.subject)
                 helo.status = Status.WARN
                 return None
-        self.finding(
+        self.conversation.finding(
             step, Status.FAIL, "ehlo-refused", code=reply.code, text=" ".join(reply.lines[:1])
         )
         return False
 
     async def _starttls(self, info: EhloInfo) -> EhloInfo | bool | None:
-        assert self.session is not None
-        step, reply = await self.exchange(
+        session = self.conversation.need_session()
+        step, reply = await self.conversation.exchange(
             "starttls", t("check.step.starttls", self.lang), commands.starttls(), (220,)
         )
         if reply.code != 220:
-            self.finding(
+            self.conversation.finding(
                 step,
                 Status.FAIL,
                 "starttls-refused",
@@ -314,9 +276,9 @@ class AddressCheck:
         # No verification during the handshake: the chain is verified afterwards, so
         # one connection yields every finding.
         context = build_context(TlsOptions(verify=False, min_version="tlsv1"))
-        tls_step = self.add("tls", t("check.step.tls", self.lang))
+        tls_step = self.conversation.add("tls", t("check.step.tls", self.lang))
         started = time.monotonic()
-        tls = await self.session.starttls(context, self.host)
+        tls = await session.starttls(context, self.host)
         tls_step.duration_ms = (time.monotonic() - started) * 1000
         tls_step.detail = tls.summary()
         tls_step.data = {k: v for k, v in tls.to_dict().items() if k != "chain"}
@@ -324,7 +286,7 @@ class AddressCheck:
             tls.version, tls.cipher, tls.bits, self.lang, subject=self.subject
         )
         settle(tls_step)
-        cert_step = self.add("certificate", t("check.step.certificate", self.lang))
+        cert_step = self.conversation.add("certificate", t("check.step.certificate", self.lang))
         cert_step.data = {"chain": [cert.to_dict() for cert in tls.chain]}
         if tls.chain:
             leaf = tls.chain[0]

@@ -1,9 +1,9 @@
 """The envelope part of an address test: MAIL FROM, RCPT TO, the probes, DATA, QUIT.
 
-Kept apart from address.py so each module stays short. The probes share the
-transaction of the recipient under test (so no message is ever sent to them); with
---send the test message goes to the recipient alone first, then RSET and a new
-MAIL FROM carry the probes.
+The steps after EHLO (and STARTTLS), on the `Conversation` that address.py opened. The
+probes share the transaction of the recipient under test (so no message is ever sent
+to them); with --send the test message goes to the recipient alone first, then RSET
+and a new MAIL FROM carry the probes.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING
 
-from smtpcheck.checks import probes
+from smtpcheck.checks import make_finding, probes
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import SessionError
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import SEVERITY_ORDER, Finding, Status, Step
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.check.address import AddressCheck
+from smtpcheck.scenarios.check.conversation import Conversation
 
 
 def worst(steps: list[Step], findings: list[Finding]) -> Status:
@@ -57,8 +54,13 @@ def _diagnosed(finding: Finding, step: Step) -> Finding:
     return finding
 
 
-async def envelope_steps(check: AddressCheck, info: EhloInfo | None) -> None:
-    """MAIL, RCPT, probes, optional DATA, QUIT on the open session of `check`."""
+async def envelope_steps(check: Conversation, info: EhloInfo | None) -> None:
+    """MAIL, RCPT, probes, optional DATA, QUIT on the open session of `check`.
+
+    `check.accepted` is set as soon as the recipient under test is accepted (so a
+    session that breaks later still counts it), and cleared if --send's message is
+    refused.
+    """
     opts, lang = check.options, check.lang
     sender = opts.envelope_sender
     params: dict[str, str | None] = {}
@@ -111,7 +113,7 @@ async def envelope_steps(check: AddressCheck, info: EhloInfo | None) -> None:
     await _quit(check)
 
 
-async def _probes(check: AddressCheck) -> None:
+async def _probes(check: Conversation) -> None:
     opts, lang = check.options, check.lang
     domain = check.recipient.rpartition("@")[2]
     planned: list[tuple[str, str]] = []
@@ -146,7 +148,7 @@ async def _probes(check: AddressCheck) -> None:
             return
 
 
-def test_message(check: AddressCheck, message_id: str) -> bytes:
+def test_message(check: Conversation, message_id: str) -> bytes:
     """A small, uniquely identified test message (the id is in Subject and Message-ID)."""
     sender = check.options.envelope_sender or "MAILER-DAEMON"
     lines = [
@@ -166,8 +168,8 @@ def test_message(check: AddressCheck, message_id: str) -> bytes:
     return "\r\n".join(lines).encode()
 
 
-async def _send_message(check: AddressCheck) -> None:
-    assert check.session is not None
+async def _send_message(check: Conversation) -> None:
+    session = check.need_session()
     lang = check.lang
     step, reply = await check.exchange("data", t("check.step.data", lang), commands.data(), (354,))
     if reply.code != 354:
@@ -177,8 +179,8 @@ async def _send_message(check: AddressCheck) -> None:
     step = check.add("eod", t("check.step.eod", lang, id=message_id))
     step.data = {"message_id": message_id}
     started = time.monotonic()
-    await check.session.send_message(test_message(check, message_id), "eod")
-    reply = await check.session.read_reply("eod", (250,))
+    await session.send_message(test_message(check, message_id), "eod")
+    reply = await session.read_reply("eod", (250,))
     check.record(step, reply, reply.code == 250, started)
     step.findings.append(
         _diagnosed(_message_finding(check, reply.code, reply.lines, message_id), step)
@@ -188,10 +190,8 @@ async def _send_message(check: AddressCheck) -> None:
 
 
 def _message_finding(
-    check: AddressCheck, code: int, lines: Sequence[str], message_id: str
+    check: Conversation, code: int, lines: Sequence[str], message_id: str
 ) -> Finding:
-    from smtpcheck.checks import make_finding
-
     text = _first_line(lines)
     if code == 250:
         return make_finding(
@@ -207,7 +207,7 @@ def _message_finding(
     )
 
 
-async def _quit(check: AddressCheck) -> None:
+async def _quit(check: Conversation) -> None:
     try:
         await check.exchange("quit", t("check.step.quit", check.lang), commands.quit(), (221,))
     except SessionError as exc:
