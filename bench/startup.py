@@ -7,18 +7,27 @@ both talking to the same private Postfix on loopback (started here, stopped at t
 Runs alternate between the two tools so machine noise hits both alike; prints the median
 of each and the ratio smtpcheck / swaks (target: <= 1.0).
 
-    .venv/bin/python bench/startup.py [--runs 15]
+A/B mode compares this tree with another version of smtpcheck in the same run, on the
+same commands (plus `explain`), alternating as above: `--baseline REF` checks out the
+git revision REF in a temporary worktree; `--baseline-env NAME=VALUE` runs this tree
+with that variable set as the baseline (for a switch such as SMTPCHECK_NO_DATA_CACHE).
+Both sides run the same console script with PYTHONPATH pointing at their source tree.
+
+    .venv/bin/python bench/startup.py [--runs 15] [--baseline REF | --baseline-env N=V]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,24 +45,32 @@ def smtpcheck_program() -> list[str]:
 # a PYTHONDONTWRITEBYTECODE left in the environment would make every run recompile.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
+Env = dict[str, str]
 
-def wall_time(command: list[str]) -> float:
+
+def wall_time(command: list[str], env: Env = ENV) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({proc.returncode}): {proc.stderr[-500:]!r}")
     return elapsed
 
 
-def compare(name: str, ours: list[str], theirs: list[str], runs: int) -> float:
-    wall_time(ours), wall_time(theirs)  # warm the page cache
-    ours_times, theirs_times = [], []
+def alternate(
+    first: tuple[list[str], Env], second: tuple[list[str], Env], runs: int
+) -> tuple[float, float]:
+    """Median wall times (ms) of two commands run in turn `runs` times each."""
+    wall_time(*first), wall_time(*second)  # warm the page cache (and write bytecode)
+    first_times, second_times = [], []
     for _ in range(runs):
-        ours_times.append(wall_time(ours))
-        theirs_times.append(wall_time(theirs))
-    ours_median = statistics.median(ours_times) * 1000
-    theirs_median = statistics.median(theirs_times) * 1000
+        first_times.append(wall_time(*first))
+        second_times.append(wall_time(*second))
+    return statistics.median(first_times) * 1000, statistics.median(second_times) * 1000
+
+
+def compare(name: str, ours: list[str], theirs: list[str], runs: int) -> float:
+    ours_median, theirs_median = alternate((ours, ENV), (theirs, ENV), runs)
     ratio = ours_median / theirs_median
     print(
         f"{name:<34} smtpcheck {ours_median:7.1f} ms   swaks {theirs_median:7.1f} ms"
@@ -62,9 +79,44 @@ def compare(name: str, ours: list[str], theirs: list[str], runs: int) -> float:
     return ratio
 
 
+def compare_versions(name: str, command: list[str], baseline: Env, ours: Env, runs: int) -> None:
+    base_median, our_median = alternate((command, baseline), (command, ours), runs)
+    print(
+        f"{name:<34} baseline {base_median:7.1f} ms   this tree {our_median:7.1f} ms"
+        f"   difference {our_median - base_median:+6.1f} ms"
+    )
+
+
+def with_pythonpath(source: Path, extra: Env | None = None) -> Env:
+    return {**ENV, "PYTHONPATH": str(source), **(extra or {})}
+
+
+@contextlib.contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """A temporary detached worktree of `ref`; yields its `src` folder."""
+    folder = Path(tempfile.mkdtemp(prefix="smtpcheck-baseline-"))
+    tree = folder / "tree"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), ref],
+        check=True,
+    )
+    try:
+        yield tree / "src"
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--baseline", metavar="REF", help="A/B against this git revision")
+    group.add_argument(
+        "--baseline-env", metavar="NAME=VALUE", help="A/B against this tree with NAME=VALUE set"
+    )
     args = parser.parse_args()
     swaks = shutil.which("swaks")
     if swaks is None:
@@ -84,20 +136,38 @@ def main() -> int:
             "--ehlo",
             "bench.example.test",
         ]
+        send = [*smtpcheck, "send", *common, "--quit-after", "rcpt"]
         print(f"median of {args.runs} runs each, alternating; Postfix at {server}")
         ratios = [
             compare("--help", [*smtpcheck, "--help"], [swaks, "--help"], args.runs),
             compare(
                 "send ... --quit-after rcpt",
-                [*smtpcheck, "send", *common, "--quit-after", "rcpt"],
+                send,
                 [swaks, *common, "--quit-after", "RCPT"],
                 args.runs,
             ),
         ]
+        print(f"worst ratio smtpcheck/swaks: {max(ratios):.2f} (target <= 1.00)")
+        if args.baseline or args.baseline_env:
+            with contextlib.ExitStack() as stack:
+                ours = with_pythonpath(ROOT / "src")
+                if args.baseline:
+                    baseline = with_pythonpath(stack.enter_context(checkout(args.baseline)))
+                    print(f"A/B: {args.baseline} (baseline) against this tree")
+                else:
+                    name, _, value = args.baseline_env.partition("=")
+                    baseline = with_pythonpath(ROOT / "src", {name: value})
+                    print(f"A/B: {args.baseline_env} (baseline) against this tree without it")
+                rows = [
+                    ("--help", [*smtpcheck, "--help"]),
+                    ("explain 550 5.1.1", [*smtpcheck, "explain", "550 5.1.1 no such user"]),
+                    ("send ... --quit-after rcpt", send),
+                ]
+                for name, command in rows:
+                    compare_versions(name, command, baseline, ours, args.runs)
     finally:
         peer.stop()
         peer.remove()
-    print(f"worst ratio smtpcheck/swaks: {max(ratios):.2f} (target <= 1.00)")
     return 0
 
 
