@@ -11,7 +11,10 @@ A/B mode compares this tree with another version of smtpcheck in the same run, o
 same commands (plus `explain`), alternating as above: `--baseline REF` checks out the
 git revision REF in a temporary worktree; `--baseline-env NAME=VALUE` runs this tree
 with that variable set as the baseline (for a switch such as SMTPCHECK_NO_DATA_CACHE).
-Both sides run the same console script with PYTHONPATH pointing at their source tree.
+Both sides run the same console script with PYTHONPATH pointing at their source tree;
+each row gives the median wall time and the median CPU time (user + system) of the
+process, the steadier of the two on a busy machine. An A/A run (`--baseline HEAD`)
+shows the noise: its differences should be near zero.
 
     .venv/bin/python bench/startup.py [--runs 15] [--baseline REF | --baseline-env N=V]
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,15 +61,24 @@ def wall_time(command: list[str], env: Env = ENV) -> float:
     return elapsed
 
 
+def cpu_time(command: list[str], env: Env) -> float:
+    """User + system CPU seconds of one run: less sensitive than wall time to other
+    processes on a busy machine, and what start-up work costs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall_time(command, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def alternate(
-    first: tuple[list[str], Env], second: tuple[list[str], Env], runs: int
+    first: tuple[list[str], Env], second: tuple[list[str], Env], runs: int, measure=wall_time
 ) -> tuple[float, float]:
-    """Median wall times (ms) of two commands run in turn `runs` times each."""
-    wall_time(*first), wall_time(*second)  # warm the page cache (and write bytecode)
+    """Median times (ms) of two commands run in turn `runs` times each."""
+    measure(*first), measure(*second)  # warm the page cache (and write bytecode)
     first_times, second_times = [], []
     for _ in range(runs):
-        first_times.append(wall_time(*first))
-        second_times.append(wall_time(*second))
+        first_times.append(measure(*first))
+        second_times.append(measure(*second))
     return statistics.median(first_times) * 1000, statistics.median(second_times) * 1000
 
 
@@ -80,11 +93,12 @@ def compare(name: str, ours: list[str], theirs: list[str], runs: int) -> float:
 
 
 def compare_versions(name: str, command: list[str], baseline: Env, ours: Env, runs: int) -> None:
-    base_median, our_median = alternate((command, baseline), (command, ours), runs)
-    print(
-        f"{name:<34} baseline {base_median:7.1f} ms   this tree {our_median:7.1f} ms"
-        f"   difference {our_median - base_median:+6.1f} ms"
-    )
+    for kind, measure in (("wall", wall_time), ("CPU", cpu_time)):
+        base, our = alternate((command, baseline), (command, ours), runs, measure)
+        print(
+            f"{name:<28}{kind:>4}  baseline {base:7.1f} ms   this tree {our:7.1f} ms"
+            f"   difference {our - base:+6.1f} ms"
+        )
 
 
 def with_pythonpath(source: Path, extra: Env | None = None) -> Env:
