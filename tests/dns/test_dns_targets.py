@@ -84,7 +84,7 @@ def test_family_filter_can_leave_nothing(resolver: dns.asyncresolver.Resolver) -
 
 
 def test_dns_spec_string_builds_its_own_resolver(dnsmasq: Dnsmasq) -> None:
-    # The form scenarios/targets.py uses: no resolver, a --dns string.
+    # The form scenarios/send/targets.py uses: no resolver, a --dns string.
     found = asyncio.run(mail_targets("kate@example.test", dns=dnsmasq.server, timeout=3.0))
     assert found[0] == ("mx1.example.test", "127.0.0.11", 10)
     with pytest.raises(DnsConfigError):

@@ -32,7 +32,7 @@ NOT_NEEDED = (
     "smtpcheck.protocol.proxy",
     "smtpcheck.net.verify",
     "smtpcheck.net.handshake",
-    "smtpcheck.scenarios.mime",
+    "smtpcheck.scenarios.send.mime",
     "smtpcheck.knowledge.hints",
     "smtpcheck.knowledge.rules",
     "smtpcheck.knowledge.explain",

@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from smtpcheck.scenarios.message import MessageSpec, build_message, format_date
+from smtpcheck.scenarios.send.message import MessageSpec, build_message, format_date
 
 STAMPS = [0.0, 951782400.5, 1700000000.0, 1711846799.9, 1711846800.0, 1729987200.0, 4102444799.0]
 

@@ -15,7 +15,7 @@ import click
 from smtpcheck.cli.send import _default_sender, _parse_timeout, _split_recipients
 from smtpcheck.cli.send_params import XCLIENT_ATTRIBUTES
 from smtpcheck.net.tls import TlsOptions
-from smtpcheck.scenarios.send_options import (
+from smtpcheck.scenarios.send.options import (
     PROTOCOLS,
     ProxyOptions,
     SendOptions,

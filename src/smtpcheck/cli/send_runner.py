@@ -22,7 +22,7 @@ from smtpcheck.net.transcript import Transcript
 from smtpcheck.report.live import LiveView
 from smtpcheck.report.model import Report, Status
 from smtpcheck.scenarios.send.flow import run_send
-from smtpcheck.scenarios.send_options import ExitCode, SendOptions
+from smtpcheck.scenarios.send.options import ExitCode, SendOptions
 
 __all__ = ["ProxyUsageError", "build_options", "render_end", "run"]
 

@@ -7,4 +7,7 @@
 - `envelope`      MAIL, RCPT, DATA or BDAT, pipelining, LMTP and PRDR replies
 - `extensions`    PROXY header, XCLIENT, XFORWARD
 - `message_step`  the message(s) to send, DKIM signing
+- `message`, `mime`  building the test message (headers, tokens, attachments)
+- `options`       `SendOptions` (what the CLI asked for) and the exit codes
+- `targets`       where to connect: `--server`, or the recipient's mail hosts
 """

@@ -29,8 +29,8 @@ from smtpcheck.protocol.sasl import (
     oauth_error,
 )
 from smtpcheck.report.model import Status
+from smtpcheck.scenarios.send.options import ExitCode, Target
 from smtpcheck.scenarios.send.run import SendRun, StopSession
-from smtpcheck.scenarios.send_options import ExitCode, Target
 
 MAX_ROUNDS = 10
 

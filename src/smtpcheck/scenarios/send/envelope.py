@@ -15,8 +15,8 @@ import time
 from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.protocol import EhloInfo, Reply, ReplyTo, commands, normalize_line_endings
 from smtpcheck.report.model import Finding, Status, Step
+from smtpcheck.scenarios.send.options import ExitCode
 from smtpcheck.scenarios.send.run import SendRun, StopSession
-from smtpcheck.scenarios.send_options import ExitCode
 
 
 def _has(ehlo: EhloInfo | None, keyword: str) -> bool:

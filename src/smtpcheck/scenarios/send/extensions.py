@@ -12,8 +12,8 @@ from __future__ import annotations
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status
+from smtpcheck.scenarios.send.options import ExitCode, Target
 from smtpcheck.scenarios.send.run import SendRun, StopSession
-from smtpcheck.scenarios.send_options import ExitCode, Target
 
 #: --xclient-NAME option -> XCLIENT attribute
 XCLIENT_ATTRIBUTES = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smtpcheck.scenarios.message import MessageSourceError, MessageSpec, build_message
+from smtpcheck.scenarios.send.message import MessageSourceError, MessageSpec, build_message
 from smtpcheck.scenarios.send.run import SendRun
 
 
@@ -10,7 +10,7 @@ def spec_of(run: SendRun) -> MessageSpec:
     opts = run.options
     attachments = []
     if opts.attachments:
-        from smtpcheck.scenarios.mime import Attachment
+        from smtpcheck.scenarios.send.mime import Attachment
 
         attachments = [Attachment(**a) for a in opts.attachments]  # type: ignore[arg-type]
     return MessageSpec(

@@ -18,7 +18,7 @@ from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import EhloInfo, Reply, commands, parse_ehlo
 from smtpcheck.report.model import Report, Status, Step
 from smtpcheck.scenarios.annotate import failure_explanation, reply_info
-from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target
+from smtpcheck.scenarios.send.options import ExitCode, SendOptions, Target
 
 
 class StopSession(Exception):

@@ -19,8 +19,8 @@ from smtpcheck.net.errors import SessionError
 from smtpcheck.net.tls import build_context
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status, Step
+from smtpcheck.scenarios.send.options import ExitCode, SendOptions, Target, TlsMode
 from smtpcheck.scenarios.send.run import ReconnectPlain, SendRun, StopSession
-from smtpcheck.scenarios.send_options import ExitCode, SendOptions, Target, TlsMode
 
 if TYPE_CHECKING:
     from smtpcheck.net.handshake import TlsInfo

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from smtpcheck import __version__
 
 if TYPE_CHECKING:
-    from smtpcheck.scenarios.mime import Attachment as Attachment
+    from smtpcheck.scenarios.send.mime import Attachment as Attachment
 
 
 class MessageSourceError(ValueError):
@@ -106,7 +106,7 @@ def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
     domain = spec.sender.rpartition("@")[2] or spec.helo_name
     body = read_source(spec.body) if spec.body is not None else default_body()
     if spec.attachments:
-        from smtpcheck.scenarios.mime import build_mime
+        from smtpcheck.scenarios.send.mime import build_mime
 
         mime_headers, body = build_mime(body, spec.attachments)
     else:
@@ -174,9 +174,9 @@ def _apply_headers(message: bytes, overrides: list[str]) -> bytes:
 
 
 def __getattr__(name: str) -> Any:
-    # Attachments (`scenarios.mime`) load only when a message has some.
+    # Attachments (`scenarios.send.mime`) load only when a message has some.
     if name in ("Attachment", "build_mime"):
-        from smtpcheck.scenarios import mime
+        from smtpcheck.scenarios.send import mime
 
         return getattr(mime, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smtpcheck.hostport import HostPortError, split_host_port
 from smtpcheck.net.transcript import Transcript
-from smtpcheck.scenarios.send_options import SendOptions, Target, TlsMode
+from smtpcheck.scenarios.send.options import SendOptions, Target, TlsMode
 
 
 class TargetError(Exception):

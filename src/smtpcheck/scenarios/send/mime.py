@@ -1,7 +1,7 @@
 """Attachments for the test message: `--attach`, `--attach-inline` and `--attach-body`
 make a multipart message (multipart/mixed, or multipart/alternative for extra bodies)
 laid out as swaks lays it out, with a charset on text parts and a Content-ID on inline
-parts. Loaded only when a message has attachments (`scenarios.message` calls it).
+parts. Loaded only when a message has attachments (`scenarios.send.message` calls it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from smtpcheck.scenarios.message import read_source
+from smtpcheck.scenarios.send.message import read_source
 
 
 @dataclass
