@@ -23,10 +23,10 @@ from smtpcheck.protocol import EhloInfo, LocalProtocolError, commands
 from smtpcheck.report.model import Finding, Report, Status, TranscriptLine
 from smtpcheck.scenarios.annotate import failure_explanation, short_meaning
 from smtpcheck.scenarios.send import envelope, extensions, tls_step
-from smtpcheck.scenarios.send.message import MessageSourceError
 from smtpcheck.scenarios.send.message_step import prepare_messages
 from smtpcheck.scenarios.send.options import ExitCode, SendOptions, Target, TlsMode
 from smtpcheck.scenarios.send.run import ReconnectPlain, SendRun, StopSession
+from smtpcheck.scenarios.send.sources import MessageSourceError
 from smtpcheck.scenarios.send.targets import TargetError, resolve_targets
 
 CLOSED_KINDS = (FailureKind.CLOSED, FailureKind.RESET)

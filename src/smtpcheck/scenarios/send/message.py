@@ -13,34 +13,14 @@ normalises to CRLF.
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from smtpcheck import __version__
-
-if TYPE_CHECKING:
-    from smtpcheck.scenarios.send.mime import Attachment as Attachment
-
-
-class MessageSourceError(ValueError):
-    """A `@file` could not be read."""
-
-
-def read_source(value: str) -> bytes:
-    """Text as given (with `\\n` escapes turned into newlines), `@file`, or `-` (stdin)."""
-    if value == "-":
-        return sys.stdin.buffer.read()
-    if value.startswith("@"):
-        try:
-            with open(value[1:], "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise MessageSourceError(f"cannot read {value[1:]}: {exc.strerror}") from None
-    return value.replace("\\n", "\n").encode("utf-8")
+from smtpcheck.scenarios.send.mime import Attachment, build_mime
+from smtpcheck.scenarios.send.sources import read_source
 
 
 @dataclass
@@ -67,9 +47,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def format_date(stamp: float) -> str:
     """An RFC 5322 date in local time, as `email.utils.formatdate(stamp, localtime=True)`
-    writes it ("Tue, 03 Mar 2026 14:05:09 +0100"), without importing `email.utils`: that
-    pulls in urllib, ipaddress, random and the email charset machinery (~5 ms at the
-    start of every `send`, for one header)."""
+    writes it ("Tue, 03 Mar 2026 14:05:09 +0100"), without importing `email.utils`, which
+    would bring urllib, ipaddress, random and the email charset machinery into every
+    `send` for one header (tests/unit/test_message_date.py holds the two together)."""
     local = datetime.fromtimestamp(stamp, UTC).astimezone()
     return (
         f"{_DAYS[local.weekday()]}, {local.day:02d} {_MONTHS[local.month - 1]} "
@@ -106,8 +86,6 @@ def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
     domain = spec.sender.rpartition("@")[2] or spec.helo_name
     body = read_source(spec.body) if spec.body is not None else default_body()
     if spec.attachments:
-        from smtpcheck.scenarios.send.mime import build_mime
-
         mime_headers, body = build_mime(body, spec.attachments)
     else:
         mime_headers = []
@@ -171,12 +149,3 @@ def _apply_headers(message: bytes, overrides: list[str]) -> bytes:
         kept.append(override.encode("utf-8"))
         lines = kept
     return b"\n".join(lines) + b"\n\n" + body
-
-
-def __getattr__(name: str) -> Any:
-    # Attachments (`scenarios.send.mime`) load only when a message has some.
-    if name in ("Attachment", "build_mime"):
-        from smtpcheck.scenarios.send import mime
-
-        return getattr(mime, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

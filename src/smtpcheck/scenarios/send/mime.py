@@ -11,7 +11,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from smtpcheck.scenarios.send.message import read_source
+from smtpcheck.scenarios.send.sources import read_source
 
 
 @dataclass
