@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from smtpcheck.console.commands import show_bytes
 from smtpcheck.knowledge.models import Explanation as Knowledge
-from smtpcheck.net.tls import TlsInfo
+from smtpcheck.net.handshake import TlsInfo
 from smtpcheck.net.transcript import Direction, Entry
 from smtpcheck.report.live import marker
 from smtpcheck.report.model import Explanation

@@ -1,7 +1,5 @@
 """What a completed TLS handshake produced: the negotiated parameters and the presented
-certificates (built by `net.tls.tls_info`; still importable from `net.tls`).
-
-Kept apart from `net.tls` so that a session without TLS never creates these classes.
+certificates, as plain values (built by `net.tls.tls_info`).
 """
 
 from __future__ import annotations

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from smtpcheck.net.handshake import CertificateInfo as CertificateInfo
-    from smtpcheck.net.handshake import TlsInfo as TlsInfo
+from smtpcheck.net.handshake import CertificateInfo, TlsInfo
 
 _VERSIONS = {
     "tlsv1": ssl.TLSVersion.TLSv1,
@@ -104,8 +102,6 @@ def describe_certificate(der: bytes) -> CertificateInfo:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-    from smtpcheck.net.handshake import CertificateInfo
-
     cert = x509.load_der_x509_certificate(der)
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -143,8 +139,6 @@ def describe_certificate(der: bytes) -> CertificateInfo:
 
 def tls_info(ssl_object: Any, *, verified: bool) -> TlsInfo:
     """Summarise a completed handshake from asyncio's `ssl_object`."""
-    from smtpcheck.net.handshake import TlsInfo
-
     name, _protocol, bits = ssl_object.cipher() or ("unknown", "", 0)
     chain = tuple(describe_certificate(der) for der in peer_chain_der(ssl_object))
     return TlsInfo(
@@ -154,13 +148,3 @@ def tls_info(ssl_object: Any, *, verified: bool) -> TlsInfo:
         verified=verified,
         chain=chain,
     )
-
-
-def __getattr__(name: str) -> Any:
-    # The handshake's result classes load with the first handshake: a plain-text
-    # `send` never creates them (each dataclass costs start-up time).
-    if name in ("CertificateInfo", "TlsInfo"):
-        from smtpcheck.net import handshake
-
-        return getattr(handshake, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
