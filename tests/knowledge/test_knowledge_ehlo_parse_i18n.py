@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from smtpcheck.knowledge import (
-    explain_ehlo_keyword,
-    explain_ehlo_reply,
-    parse_reply_text,
-    pick_language,
-    t,
-)
+from smtpcheck.knowledge.ehlo import explain_ehlo_keyword, explain_ehlo_reply
+from smtpcheck.knowledge.i18n import pick_language, t
+from smtpcheck.knowledge.parse import parse_reply_text
 
 # The EHLO reply of the seed article's sample telnet session, verbatim.
 SEED_EHLO_REPLY = """\

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from smtpcheck.knowledge import (
-    explain_code,
-    explain_connection_failure,
-    explain_enhanced,
-    explain_reply,
-    explain_text,
-    normalize_step,
-    retry_advice,
-)
+from smtpcheck.knowledge.codes import explain_code, explain_enhanced, retry_advice
+from smtpcheck.knowledge.explain import explain_reply, explain_text
+from smtpcheck.knowledge.hints import explain_connection_failure, normalize_step
 
 # (reply text as received, step, expected hint id, expected vendor pattern or None)
 REAL_REPLIES = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from smtpcheck.checks import make_finding
 from smtpcheck.checks.names import is_fqdn
-from smtpcheck.knowledge import explain_ehlo_keyword
+from smtpcheck.knowledge.ehlo import explain_ehlo_keyword
 from smtpcheck.protocol import EhloInfo
 from smtpcheck.report.model import Finding, Status, Step
 

@@ -127,7 +127,7 @@ def status(state: ConsoleState) -> None:
 
 def explain(state: ConsoleState, text: str) -> None:
     """`explain` (the last reply) or `explain REPLY` (a reply pasted after it)."""
-    from smtpcheck.knowledge import explain_reply, explain_text
+    from smtpcheck.knowledge.explain import explain_reply, explain_text
     from smtpcheck.knowledge.hints import normalize_step
     from smtpcheck.scenarios.annotate import failure_explanation, report_explanation
 
@@ -163,7 +163,7 @@ def explain(state: ConsoleState, text: str) -> None:
 
 
 def _explain_ehlo(state: ConsoleState, ehlo: EhloInfo) -> None:
-    from smtpcheck.knowledge import explain_ehlo_keyword
+    from smtpcheck.knowledge.ehlo import explain_ehlo_keyword
 
     lines = [Styled("heading", state.t("explain.ehlo", host=ehlo.hostname))]
     for keyword, params in ehlo.keywords.items():
