@@ -13,7 +13,7 @@ import dns.asyncresolver
 import pytest
 
 from peers.dnsmasq import Dnsmasq
-from smtpcheck.dns import DnsServer, make_resolver
+from smtpcheck.dns.resolver import DnsServer, make_resolver
 
 
 @pytest.fixture

@@ -18,17 +18,10 @@ from peers.dnsmasq import (
     silent_handler,
     validating_handler,
 )
-from smtpcheck.dns import (
-    Address,
-    InvalidDomainError,
-    LookupStatus,
-    MxResult,
-    MxStatus,
-    Severity,
-    make_resolver,
-    resolve_mail_hosts,
-)
-from smtpcheck.dns.resolver import DnsServer
+from smtpcheck.dns.mx import resolve_mail_hosts
+from smtpcheck.dns.mx_model import Address, MxResult, MxStatus, Severity
+from smtpcheck.dns.names import InvalidDomainError
+from smtpcheck.dns.resolver import DnsServer, LookupStatus, make_resolver
 
 
 def mail_hosts(resolver: dns.asyncresolver.Resolver, domain: str) -> MxResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smtpcheck.dns import InvalidDomainError, parse_domain
+from smtpcheck.dns.names import InvalidDomainError, parse_domain
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from peers.dnsmasq import (
     validating_handler,
 )
 from peers.process import ipv6_loopback_usable
-from smtpcheck.dns import (
+from smtpcheck.dns.resolver import (
     DnsConfigError,
     DnsServer,
     Lookup,

@@ -9,18 +9,9 @@ import dns.asyncresolver
 import pytest
 
 from peers.dnsmasq import Dnsmasq
-from smtpcheck.dns import (
-    DnsConfigError,
-    Lookup,
-    LookupStatus,
-    MailTarget,
-    MxHost,
-    MxResult,
-    MxStatus,
-    NoMailTargetsError,
-    mail_targets,
-    targets_from_result,
-)
+from smtpcheck.dns.mx import mail_targets, targets_from_result
+from smtpcheck.dns.mx_model import MailTarget, MxHost, MxResult, MxStatus, NoMailTargetsError
+from smtpcheck.dns.resolver import DnsConfigError, Lookup, LookupStatus
 
 
 def targets(

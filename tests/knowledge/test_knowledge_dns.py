@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from smtpcheck.dns import LookupStatus, MxStatus
+from smtpcheck.dns.mx_model import MxStatus
+from smtpcheck.dns.resolver import LookupStatus
 from smtpcheck.knowledge import _data
 from smtpcheck.knowledge.dns import (
     MxFindingText,

@@ -13,7 +13,8 @@ import click
 from smtpcheck.knowledge.i18n import pick_language
 from smtpcheck.localname import local_fqdn
 from smtpcheck.report.model import Report
-from smtpcheck.scenarios.check import CheckExit, CheckOptions, run_check
+from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
+from smtpcheck.scenarios.check.run import run_check
 
 
 def default_ehlo() -> str:

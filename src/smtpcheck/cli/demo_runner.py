@@ -20,7 +20,8 @@ from typing import Any
 from smtpcheck.cli.demo_dns import DemoDns
 from smtpcheck.knowledge.i18n import pick_language, t, tn
 from smtpcheck.report.render_text import render_text
-from smtpcheck.scenarios.check import CheckOptions, run_check
+from smtpcheck.scenarios.check.options import CheckOptions
+from smtpcheck.scenarios.check.run import run_check
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.personas import get_persona
 from smtpcheck.sink.rules import Rule, RuleSet, parse_reply

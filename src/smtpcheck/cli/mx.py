@@ -15,7 +15,8 @@ import click
 from smtpcheck.cli.common_options import UsageErrorExitsOne, dns_option, lang_option, output_option
 
 if TYPE_CHECKING:
-    from smtpcheck.dns import Address, Lookup, MxFinding, MxResult
+    from smtpcheck.dns.mx_model import Address, MxFinding, MxResult
+    from smtpcheck.dns.resolver import Lookup
     from smtpcheck.knowledge.dns import MxFindingText
 
 JSON_SCHEMA = "smtpcheck.mx/1"
@@ -93,14 +94,9 @@ def mx(
     """
     import asyncio
 
-    from smtpcheck.dns import (
-        DnsConfigError,
-        DnsServer,
-        InvalidDomainError,
-        make_resolver,
-        parse_domain,
-        resolve_mail_hosts,
-    )
+    from smtpcheck.dns.mx import resolve_mail_hosts
+    from smtpcheck.dns.names import InvalidDomainError, parse_domain
+    from smtpcheck.dns.resolver import DnsConfigError, DnsServer, make_resolver
     from smtpcheck.knowledge.dns import explain_dns_input_error
     from smtpcheck.knowledge.i18n import pick_language, t
 
@@ -165,7 +161,7 @@ def _selected(addresses: tuple[Address, ...], family: int | None) -> list[Addres
 
 def exit_code(result: MxResult, family: int | None = None) -> int:
     """0 deliverable, 2 no mail / no usable host, 3 DNS failure (see the epilog)."""
-    from smtpcheck.dns import MxStatus
+    from smtpcheck.dns.mx_model import MxStatus
 
     if result.status.is_dns_failure:
         return EXIT_DNS_FAILURE
@@ -312,7 +308,7 @@ def render_text(
     from rich.table import Table
     from rich.text import Text
 
-    from smtpcheck.dns import MxStatus, Severity
+    from smtpcheck.dns.mx_model import MxStatus, Severity
     from smtpcheck.knowledge.dns import explain_mx_status
     from smtpcheck.knowledge.i18n import t
 

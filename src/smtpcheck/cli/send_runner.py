@@ -24,8 +24,6 @@ from smtpcheck.report.model import Report, Status
 from smtpcheck.scenarios.send.flow import run_send
 from smtpcheck.scenarios.send.options import ExitCode, SendOptions
 
-__all__ = ["ProxyUsageError", "build_options", "render_end", "run"]
-
 
 def _usage_error(message: str, code: ExitCode = ExitCode.USAGE) -> int:
     click.echo(f"smtpcheck send: {message}", err=True)

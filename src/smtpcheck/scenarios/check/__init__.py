@@ -7,8 +7,3 @@
 - `run`: concurrency, the overall deadline, the port-25-blocked diagnosis;
 - `verdict`: ranked findings, the verdict sentence, the exit code.
 """
-
-from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
-from smtpcheck.scenarios.check.run import run_check
-
-__all__ = ["CheckExit", "CheckOptions", "run_check"]

@@ -16,14 +16,13 @@ import dns.asyncresolver
 
 from smtpcheck.checks import make_finding
 from smtpcheck.checks.rdns import RdnsFacts
-from smtpcheck.dns import (
+from smtpcheck.dns.names import InvalidDomainError, parse_domain
+from smtpcheck.dns.resolver import (
     DnsConfigError,
     DnsServer,
-    InvalidDomainError,
     LookupStatus,
     lookup,
     make_resolver,
-    parse_domain,
     reverse_lookup,
 )
 from smtpcheck.hostport import HostPortError

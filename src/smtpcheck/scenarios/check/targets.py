@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 import dns.asyncresolver
 
 from smtpcheck.checks import make_finding
-from smtpcheck.dns import LookupStatus, MxResult, MxStatus, lookup, resolve_mail_hosts
-from smtpcheck.dns.mx_model import MxFinding, Severity
+from smtpcheck.dns.mx import resolve_mail_hosts
+from smtpcheck.dns.mx_model import MxFinding, MxResult, MxStatus, Severity
+from smtpcheck.dns.resolver import LookupStatus, lookup
 from smtpcheck.hostport import split_host_port
 from smtpcheck.knowledge.dns import explain_mx_status
 from smtpcheck.knowledge.i18n import t
