@@ -26,7 +26,8 @@ def collector_paused() -> Iterator[None]:
     during `send`'s start-up) that each walk the new objects for nothing. Afterwards the
     objects that exist are moved out of the collector's sight (`gc.freeze()`: modules and
     their contents live as long as the process), and the collector is back on (if it was
-    on), however the block ends. For `send`: ~10 ms less, half of it in click's import.
+    on), however the block ends. Kept because an A/B of bench/startup.py --baseline
+    shows it pays.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -75,7 +76,7 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute, _ = entry
         # Import it straight away (no find_spec first: importlib.util and a second path
-        # search cost start-up time); a module left out of this build means no command.
+        # search for every command run); a module left out of this build means no command.
         try:
             module = import_module(module_name)
         except ModuleNotFoundError as exc:
