@@ -9,6 +9,7 @@
                 `bad_server("scripted", steps=[...])`; see `peers.badserver`.
 - `scripted_dns` (function) factory: `scripted_dns(handler, host="127.0.0.1")`; see
                 `peers.dnsmasq.ScriptedDnsServer`.
+- `private_cache_folder` (session, automatic) XDG_CACHE_HOME in a folder of the session.
 
 A missing program makes these fixtures FAIL (not skip): the integration tests are part
 of the suite, and `scripts/install-peers.sh` installs what they need.
@@ -16,6 +17,7 @@ of the suite, and `scripts/install-peers.sh` installs what they need.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +28,21 @@ from peers.dnsmasq import Dnsmasq, ScriptedDns, ScriptedDnsServer
 from peers.exim import EximPeer
 from peers.postfix import PostfixPeer
 from peers.process import require_program, running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The CLIs the tests start keep their cache (parsed knowledge tables) in a folder of
+    this session, never in the user's ~/.cache."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
 
 
 @pytest.fixture(scope="session")

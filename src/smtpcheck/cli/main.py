@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> Any:
     import sys
 
     try:
+        from smtpcheck.cli import data_cache
+
+        data_cache.install()  # parsed knowledge tables kept between runs
         return cli.main(args=argv, prog_name="smtpcheck", standalone_mode=True)
     except KeyboardInterrupt:
         sys.stderr.write("smtpcheck: interrupted\n")

@@ -1,26 +1,24 @@
 """Loading of the knowledge data files (TOML shipped inside the package).
 
-Everything is read once from the package folder and cached: the knowledge layer does
-no other I/O. Language files live in `data/<lang>/`; language-neutral facts in
-`data/registry.toml` and `data/rules.toml`.
+Everything is read once from the package folder and kept in memory: reading its own
+data files is the only I/O of the knowledge layer. Language files live in
+`data/<lang>/`; language-neutral facts in `data/registry.toml` and `data/rules.toml`.
 
-Start-up matters (`send` annotates every reply, and should start as fast as swaks), so:
-plain `os.path` rather than importlib.resources or pathlib, whose imports alone cost
-more than answering; and each parsed file is kept as marshal data in the user's cache
-folder, keyed by the TOML file's size and modification time (parsing TOML in pure Python
-takes several times longer than loading marshal). A cache that cannot be read or
-written is ignored: the TOML files stay the only source of truth.
+Parsing TOML in pure Python takes several times longer than loading a ready table, and
+`send` annotates every reply: a program may hand this module a `TableCache` (the CLI
+does, see `smtpcheck.cli.data_cache`) that keeps parsed tables between runs. Without
+one (a library user, the tests) every table comes from its TOML file. Plain `os.path`
+rather than importlib.resources or pathlib, whose imports alone cost more than
+answering.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-CACHE_VERSION = 1
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "it")
 DEFAULT_LANGUAGE = "en"
@@ -50,46 +48,44 @@ def check_language(lang: str) -> str:
     return lang
 
 
-def _cache_file(relative_path: str, stat: os.stat_result) -> str | None:
-    if os.environ.get("SMTPCHECK_NO_DATA_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    key = f"{relative_path.replace('/', '_')}-{stat.st_size}-{stat.st_mtime_ns}-{CACHE_VERSION}"
-    return os.path.join(base, "smtpcheck", "knowledge", key + ".marshal")
+class TableCache(Protocol):
+    """Keeps parsed data files between runs; `source` is the TOML file's stat, so a
+    changed file is never answered from an old table."""
+
+    def load(self, relative_path: str, source: os.stat_result) -> Table | None: ...
+
+    def store(self, relative_path: str, source: os.stat_result, table: Table) -> None: ...
+
+
+_table_cache: TableCache | None = None
+
+
+def use_table_cache(table_cache: TableCache | None) -> None:
+    """Keep parsed tables in `table_cache` from now on (None: parse every file)."""
+    global _table_cache
+    _table_cache = table_cache
+    _read.cache_clear()
 
 
 @cache
 def _read(relative_path: str) -> Table:
     source = os.path.join(DATA_DIR, *relative_path.split("/"))
+    table_cache = _table_cache
+    if table_cache is None:
+        return _parse(source)
     stat = os.stat(source)
-    cached = _cache_file(relative_path, stat)
-    if cached is not None:
-        try:
-            with open(cached, "rb") as stream:
-                loaded = marshal.load(stream)
-            if isinstance(loaded, dict):
-                return loaded
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    import tomllib  # only when the cache misses: the parser's import is not free
+    table = table_cache.load(relative_path, stat)
+    if table is None:
+        table = _parse(source)
+        table_cache.store(relative_path, stat, table)
+    return table
+
+
+def _parse(source: str) -> Table:
+    import tomllib  # only when no cached table: the parser's import is not free
 
     with open(source, "rb") as stream:
-        data: Table = tomllib.load(stream)
-    if cached is not None:
-        _write_cache(cached, data)
-    return data
-
-
-def _write_cache(path: str, data: Table) -> None:
-    """Best effort: write atomically, give up quietly (read-only home, odd values)."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as stream:
-            marshal.dump(data, stream)
-        os.replace(temporary, path)
-    except (OSError, ValueError):
-        pass
+        return tomllib.load(stream)
 
 
 def neutral(name: str) -> Table:
