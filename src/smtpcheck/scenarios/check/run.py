@@ -26,6 +26,7 @@ from smtpcheck.dns.resolver import (
     reverse_lookup,
 )
 from smtpcheck.hostport import HostPortError
+from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, describe_os_error
 from smtpcheck.net.verify import TrustStoreError, load_trust_store
 from smtpcheck.report.model import Finding, Report, Status, Step
@@ -177,7 +178,7 @@ class CheckRun:
             if check.accepted:
                 for skipped in self.checks[index + 1 :]:
                     skipped.step.status = Status.SKIPPED
-                    skipped.step.detail = _t_skipped(self.options.lang)
+                    skipped.step.detail = t("check.step.skipped_first", self.options.lang)
                 self.checks = self.checks[: index + 1]
                 return
 
@@ -192,14 +193,12 @@ class CheckRun:
         timeout = min(5.0, self.options.timeout)
         probes = []
         for check in self.checks:
-            step = Step(name="port-probe", title=_t_ports(lang, check.ip))
+            step = Step(name="port-probe", title=t("check.step.port_probe", lang, ip=check.ip))
             check.step.children.append(step)
             probes.append(self._probe_ports(check, step, timeout))
         await asyncio.gather(*probes)
 
     async def _probe_ports(self, check: AddressCheck, step: Step, timeout: float) -> None:
-        from smtpcheck.knowledge.i18n import t
-
         lang = self.options.lang
         summary = []
         policy = self.options.address_policy
@@ -243,18 +242,6 @@ class CheckRun:
                 summary.append(t("check.step.port_probe_closed", lang, port=port, detail=detail))
         step.detail = "; ".join(summary)  # seen without --verbose, unlike INFO findings
         step.status = Status.INFO
-
-
-def _t_skipped(lang: str) -> str:
-    from smtpcheck.knowledge.i18n import t
-
-    return t("check.step.skipped_first", lang)
-
-
-def _t_ports(lang: str, ip: str) -> str:
-    from smtpcheck.knowledge.i18n import t
-
-    return t("check.step.port_probe", lang, ip=ip)
 
 
 def _worst(statuses: list[Status]) -> Status:

@@ -15,6 +15,7 @@ import time
 from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.protocol import EhloInfo, Reply, ReplyTo, commands, normalize_line_endings
 from smtpcheck.report.model import Finding, Status, Step
+from smtpcheck.scenarios.send import extensions
 from smtpcheck.scenarios.send.options import ExitCode
 from smtpcheck.scenarios.send.run import SendRun, StopSession
 
@@ -76,7 +77,6 @@ def rcpt_params(run: SendRun, ehlo: EhloInfo | None, address: str) -> list[tuple
 
 
 async def transaction(run: SendRun, ehlo: EhloInfo | None, message: bytes) -> None:
-    from smtpcheck.scenarios.send import extensions
 
     opts = run.options
     run.accepted = []

@@ -12,18 +12,16 @@ from __future__ import annotations
 import dataclasses
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import SessionError
-from smtpcheck.net.tls import build_context
+from smtpcheck.net.handshake import TlsInfo
+from smtpcheck.net.tls import TlsConfigError, build_context
 from smtpcheck.protocol import EhloInfo, commands
 from smtpcheck.report.model import Status, Step
 from smtpcheck.scenarios.send.options import ExitCode, SendOptions, Target, TlsMode
 from smtpcheck.scenarios.send.run import ReconnectPlain, SendRun, StopSession
-
-if TYPE_CHECKING:
-    from smtpcheck.net.handshake import TlsInfo
 
 
 def handshake_context(options: SendOptions) -> ssl.SSLContext:
@@ -44,8 +42,6 @@ def handshake_context(options: SendOptions) -> ssl.SSLContext:
 def _load_client_chain(context: ssl.SSLContext, cert: str, key: str | None, chain: str) -> None:
     import os
     import tempfile
-
-    from smtpcheck.net.tls import TlsConfigError
 
     try:
         with open(cert, "rb") as handle:
