@@ -15,7 +15,7 @@ from smtpcheck.dns.mx import resolve_mail_hosts
 from smtpcheck.dns.mx_model import MxFinding, MxResult, MxStatus, Severity
 from smtpcheck.dns.resolver import LookupStatus, lookup
 from smtpcheck.hostport import split_host_port
-from smtpcheck.knowledge.dns import explain_mx_status
+from smtpcheck.knowledge.dns import explain_mx_finding, explain_mx_status
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.report.model import Finding, Status, Step
 from smtpcheck.scenarios.check.options import CheckOptions
@@ -49,7 +49,7 @@ class Plan:
 
 def _mx_finding(finding: MxFinding, domain: str, lang: str) -> Finding:
     host = finding.host or domain
-    detail = finding.message
+    detail = explain_mx_finding(finding.code, lang, **finding.facts).message
     try:
         return make_finding(
             _SEVERITY[finding.severity],
@@ -60,7 +60,7 @@ def _mx_finding(finding: MxFinding, domain: str, lang: str) -> Finding:
             domain=domain,
             detail=detail,
         )
-    except KeyError:  # a code the catalogue does not know yet: the dns layer's English
+    except KeyError:  # a code check's catalogue does not know yet: the `mx` wording
         return Finding(_SEVERITY[finding.severity], finding.code, detail, subject=host)
 
 
@@ -71,9 +71,9 @@ async def plan_from_dns(
     lang = options.lang
     started = time.monotonic()
     result: MxResult = await resolve_mail_hosts(domain, resolver, dns_timeout)
+    meaning = explain_mx_status(result.status, lang).meaning
     step = Step(name="mx", title=t("check.step.mx", lang, domain=result.display_domain))
     step.duration_ms = (time.monotonic() - started) * 1000
-    meaning = explain_mx_status(result.status, lang).meaning
     step.detail = meaning
     step.data = {
         "status": str(result.status),
