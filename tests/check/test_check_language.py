@@ -58,3 +58,13 @@ def test_a_failed_host_lookup_is_explained_in_the_language_asked(scripted_dns: S
     assert len(messages) == 2, mx_step["findings"]  # A and AAAA
     assert any("la ricerca del record A di mx.broken.test è fallita" in m for m in messages)
     assert not any("lookup" in m for m in messages), messages
+
+
+def test_a_refused_domain_is_explained_in_the_language_asked() -> None:
+    italian = run_cli("check", "kate@a..b", "--lang", "it")
+    assert italian.code == 1
+    assert italian.stderr == (
+        "smtpcheck check: dominio 'kate@a..b' non valido: contiene un'etichetta vuota\n"
+    )
+    english = run_cli("check", "kate@a..b", "--lang", "en")
+    assert english.stderr == "smtpcheck check: invalid domain 'kate@a..b': it has an empty label\n"

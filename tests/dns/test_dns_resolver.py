@@ -29,6 +29,11 @@ from smtpcheck.dns.resolver import (
     make_resolver,
     reverse_lookup,
 )
+from smtpcheck.knowledge.dns import (
+    explain_dns_error,
+    explain_dns_input_error,
+    explain_lookup_status,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,8 +70,9 @@ def test_dns_server_parse(spec: str, ip: str, port: int, shown: str) -> None:
     ],
 )
 def test_dns_server_parse_rejects(spec: str, reason: str) -> None:
-    with pytest.raises(DnsConfigError, match=reason):
+    with pytest.raises(DnsConfigError) as caught:
         DnsServer.parse(spec)
+    assert reason in explain_dns_error(caught.value.code, "en", **caught.value.facts)
 
 
 def test_resolver_for_a_server_ignores_the_system_configuration() -> None:
@@ -103,7 +109,7 @@ def test_ok_answer_has_records_ttl_and_no_ad(resolver: dns.asyncresolver.Resolve
     assert found.authenticated is False  # dnsmasq does not validate here
     assert found.canonical_name is None
     assert found.name == "mx1.example.test."
-    assert found.meaning == "answer received"
+    assert explain_lookup_status(found.status, "en") == "answer received"
 
 
 def test_nxdomain(resolver: dns.asyncresolver.Resolver) -> None:
@@ -111,7 +117,7 @@ def test_nxdomain(resolver: dns.asyncresolver.Resolver) -> None:
     assert found.status is LookupStatus.NXDOMAIN
     assert found.records == ()
     assert not found.status.is_failure
-    assert "does not exist" in found.meaning
+    assert "does not exist" in explain_lookup_status(found.status, "en")
 
 
 def test_nodata_for_a_name_with_only_txt(resolver: dns.asyncresolver.Resolver) -> None:
@@ -170,7 +176,7 @@ def test_servfail_carries_the_extended_dns_error(scripted_dns: ScriptedDns) -> N
     found = ask(resolver, "bogus.test", "MX", timeout=2.0)
     assert found.status is LookupStatus.SERVFAIL
     assert "EDE 6 DNSSEC_BOGUS: test peer" in found.detail
-    assert "DNSSEC" in found.meaning
+    assert "DNSSEC" in explain_lookup_status(found.status, "en")
 
 
 def test_silent_server_times_out_within_the_deadline(scripted_dns: ScriptedDns) -> None:
@@ -228,8 +234,6 @@ def test_dnsmasq_fixture_is_ours(dnsmasq: Dnsmasq) -> None:
 
 
 def test_dns_server_rejections_carry_a_code() -> None:
-    from smtpcheck.knowledge.dns import explain_dns_input_error
-
     with pytest.raises(DnsConfigError) as caught:
         DnsServer.parse("127.0.0.1:0")
     assert (caught.value.code, caught.value.facts) == ("server_bad_port", {"text": "127.0.0.1:0"})
@@ -239,10 +243,10 @@ def test_dns_server_rejections_carry_a_code() -> None:
 
 
 def test_lookup_meaning_in_english_and_italian(resolver: dns.asyncresolver.Resolver) -> None:
-    from smtpcheck.knowledge.dns import explain_lookup_status
-
     found = ask(resolver, "txtonly.test", "MX")
-    assert found.meaning == explain_lookup_status(found.status, "en")
+    assert explain_lookup_status(found.status, "en") == (
+        "the name exists but has no record of this type (NOERROR, no data)"
+    )
     assert explain_lookup_status(found.status, "it") == (
         "il nome esiste ma non ha nessun record di questo tipo (NOERROR, nessun dato)"
     )

@@ -12,6 +12,7 @@ from peers.dnsmasq import Dnsmasq
 from smtpcheck.dns.mx import mail_targets, targets_from_result
 from smtpcheck.dns.mx_model import MailTarget, MxHost, MxResult, MxStatus, NoMailTargetsError
 from smtpcheck.dns.resolver import DnsConfigError, Lookup, LookupStatus
+from smtpcheck.knowledge.dns import explain_dns_error
 
 
 def targets(
@@ -66,12 +67,18 @@ def test_no_targets_raise_with_the_reason(
     with pytest.raises(NoMailTargetsError) as caught:
         targets(resolver, domain)
     assert caught.value.result.status is status
-    assert words in str(caught.value)
+    assert words in explain_dns_error(caught.value.code, "en", **caught.value.facts)
 
 
 def test_family_filter_can_leave_nothing(resolver: dns.asyncresolver.Resolver) -> None:
-    with pytest.raises(NoMailTargetsError, match="IPv4 address"):
+    with pytest.raises(NoMailTargetsError) as caught:
         targets(resolver, "v6only.test", family=4)
+    reason = explain_dns_error(caught.value.code, "en", **caught.value.facts)
+    assert reason == (
+        "cannot deliver to v6only.test: no mail host of v6only.test has an IPv4 address"
+    )
+    italian = explain_dns_error(caught.value.code, "it", **caught.value.facts)
+    assert "IPv4" in italian and "v6only.test" in italian and "cannot" not in italian
 
 
 def test_dns_spec_string_builds_its_own_resolver(dnsmasq: Dnsmasq) -> None:

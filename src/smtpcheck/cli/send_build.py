@@ -94,20 +94,23 @@ def _attachments(params: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _check_dns_server(spec: str) -> None:
+def _check_dns_server(spec: str, lang: str | None) -> None:
     """A bad --dns is a usage error, found before connecting (not "no mail host")."""
     from smtpcheck.dns.resolver import DnsConfigError, DnsServer  # only when given
+    from smtpcheck.knowledge.dns import explain_dns_error
+    from smtpcheck.knowledge.i18n import pick_language
 
     try:
         DnsServer.parse(spec)
     except DnsConfigError as exc:
-        raise click.UsageError(f"--dns: {exc}") from None
+        reason = explain_dns_error(exc.code, pick_language(lang), **exc.facts)
+        raise click.UsageError(f"--dns: {reason}") from None
 
 
 def build_options(params: dict[str, Any]) -> SendOptions:
     """Validate and convert; raises click.UsageError with a one-line message."""
     if params["dns"]:
-        _check_dns_server(params["dns"])
+        _check_dns_server(params["dns"], params["lang"])
     hello_verb, protocol_auth, protocol_tls = "EHLO", False, None
     if params["protocol"]:
         name = params["protocol"].strip().lower()

@@ -101,14 +101,19 @@ async def open_connection(state: ConsoleState, request: console.Open) -> None:
 
 
 async def _mail_hosts(state: ConsoleState, domain: str) -> list[tuple[str, str]]:
+    from smtpcheck.dns.errors import DnsError
     from smtpcheck.dns.mx import mail_targets
+    from smtpcheck.knowledge.dns import explain_dns_error
 
     settings = state.settings
     state.output.note(state.t("open.mx", domain=domain))
     try:
         found = await mail_targets(domain, dns=settings.dns, timeout=min(settings.timeout, 10.0))
     except Exception as exc:  # the dns layer reports each failure as its own exception
-        state.output.error(state.t("open.mx_failed", domain=domain, reason=exc))
+        reason: object = exc
+        if isinstance(exc, DnsError):  # a code and facts: the words in the user's language
+            reason = explain_dns_error(exc.code, settings.lang, **exc.facts)
+        state.output.error(state.t("open.mx_failed", domain=domain, reason=reason))
         return []
     for host, ip, preference in found:
         state.output.note(f"MX {preference} {host} -> {ip}")

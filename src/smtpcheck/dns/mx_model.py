@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from smtpcheck.dns.errors import DnsError
 from smtpcheck.dns.resolver import Lookup, LookupStatus
 
 
@@ -67,14 +68,6 @@ class MxFinding:
     host: str | None = None
     reference: str = ""
     facts: dict[str, str] = field(default_factory=dict, hash=False)
-
-    @property
-    def message(self) -> str:
-        """The finding in English (kept for compatibility: interfaces call
-        `smtpcheck.knowledge.dns.explain_mx_finding` in the reader's language)."""
-        from smtpcheck.knowledge.dns import explain_mx_finding
-
-        return explain_mx_finding(self.code, "en", **self.facts).message
 
 
 @dataclass(frozen=True)
@@ -138,14 +131,6 @@ class MxResult:
     detail: str = ""
 
     @property
-    def meaning(self) -> str:
-        """What `status` means, in English (kept for compatibility: interfaces call
-        `smtpcheck.knowledge.dns.explain_mx_status(status, lang)`)."""
-        from smtpcheck.knowledge.dns import explain_mx_status
-
-        return explain_mx_status(self.status, "en").meaning
-
-    @property
     def deliverable(self) -> bool:
         """True when at least one mail host has an address."""
         return self.status in (MxStatus.MX, MxStatus.IMPLICIT_MX) and any(
@@ -161,17 +146,20 @@ class MailTarget(NamedTuple):
     preference: int
 
 
-class NoMailTargetsError(Exception):
-    """The domain has no address to deliver to; `result` says why."""
+class NoMailTargetsError(DnsError):
+    """The domain has no address to deliver to; `result` says why.
+
+    Code "no_mail_targets"; the facts are the domain (`domain`, `ascii_domain`), the MX
+    `status` and the IP `family` asked for ("" for any).
+    """
 
     def __init__(self, result: MxResult, family: int | None = None) -> None:
-        from smtpcheck.knowledge.dns import explain_no_mail_targets
-
+        super().__init__(
+            "no_mail_targets",
+            domain=result.display_domain,
+            ascii_domain=result.domain,
+            status=str(result.status),
+            family=str(family or ""),
+        )
         self.result = result
         self.family = family
-        # English here; in another language: explain_no_mail_targets(..., lang).
-        super().__init__(
-            explain_no_mail_targets(
-                result.display_domain, result.status, family=family, ascii_domain=result.domain
-            )
-        )

@@ -3,7 +3,7 @@
 Accepted: `fabrikam.com`, `fabrikam.com.` (a trailing dot), `kate@fabrikam.com` and
 `<kate@fabrikam.com>` (the domain of an address), and internationalized names such as
 `bücher.example`, converted to their ASCII (punycode) form with dnspython's IDNA codec.
-Anything else raises `InvalidDomainError` with a one-line message.
+Anything else raises `InvalidDomainError` with a code saying why.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import dns.exception
 import dns.name
 
+from smtpcheck.dns.errors import DnsError
+
 # Letters, digits and hyphens (RFC 1123), plus "_" which real zones use (_dmarc, _mta-sts).
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -23,20 +25,15 @@ _IDNA_CODEC: dns.name.IDNACodec = (
 )
 
 
-class InvalidDomainError(ValueError):
+class InvalidDomainError(DnsError, ValueError):
     """The text is not a usable domain name.
 
-    `code` says why (a key of `smtpcheck.knowledge.dns.explain_dns_input_error`, e.g.
-    "empty_label") and `facts` fill its text (`text` is what the user typed); the
-    exception's own message is that text in English, one line.
+    `code` says why (e.g. "empty_label") and `facts` fill its text (`text` is what the
+    user typed): `smtpcheck.knowledge.dns.explain_dns_error` says it in words.
     """
 
     def __init__(self, code: str, text: str, **facts: str) -> None:
-        from smtpcheck.knowledge.dns import explain_dns_input_error
-
-        self.code = code
-        self.facts: dict[str, str] = {"text": text, **facts}
-        super().__init__(explain_dns_input_error(code, "en", **self.facts))
+        super().__init__(code, text=text, **facts)
 
 
 @dataclass(frozen=True)

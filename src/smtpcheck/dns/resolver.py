@@ -25,6 +25,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
+from smtpcheck.dns.errors import DnsError
 from smtpcheck.hostport import HostPortError, split_host_port
 
 DEFAULT_TIMEOUT = 5.0
@@ -33,20 +34,15 @@ DNS_PORT = 53
 EDNS_PAYLOAD = 1232
 
 
-class DnsConfigError(ValueError):
+class DnsConfigError(DnsError, ValueError):
     """The resolver cannot be built: a bad `--dns` value or no system configuration.
 
-    `code` says why (a key of `smtpcheck.knowledge.dns.explain_dns_input_error`, e.g.
-    "server_bad_port") and `facts` fill its text (`text` is what the user gave); the
-    exception's own message is that text in English.
+    `code` says why (e.g. "server_bad_port") and `facts` fill its text (`text` is what
+    the user gave): `smtpcheck.knowledge.dns.explain_dns_error` says it in words.
     """
 
     def __init__(self, code: str, text: str = "", **facts: str) -> None:
-        from smtpcheck.knowledge.dns import explain_dns_input_error
-
-        self.code = code
-        self.facts: dict[str, str] = {"text": text, **facts}
-        super().__init__(explain_dns_input_error(code, "en", **self.facts))
+        super().__init__(code, text=text, **facts)
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ class DnsServer:
     def parse(cls, spec: str) -> DnsServer:
         """Parse "IP", "IP:port", "IPv6" or "[IPv6]:port".
 
-        Raises `DnsConfigError` with a one-line message on anything else.
+        Raises `DnsConfigError` on anything else.
         """
         try:
             host, port = split_host_port(spec, DNS_PORT)
@@ -155,14 +151,6 @@ class Lookup:
     authenticated: bool = False
     canonical_name: str | None = None
     detail: str = ""
-
-    @property
-    def meaning(self) -> str:
-        """What the status means, in English (kept for compatibility: interfaces call
-        `smtpcheck.knowledge.dns.explain_lookup_status(status, lang)` instead)."""
-        from smtpcheck.knowledge.dns import explain_lookup_status
-
-        return explain_lookup_status(self.status, "en")
 
 
 def _text(name: dns.name.Name) -> str:

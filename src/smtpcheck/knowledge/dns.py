@@ -10,6 +10,8 @@ code. This module turns them into sentences in the reader's language:
 - `explain_dns_input_error(code, lang, **facts)` -> the one-line reason a domain or
   `--dns` value was refused
 - `explain_no_mail_targets(domain, status, lang, ...)` -> why there is nowhere to deliver
+- `explain_dns_error(code, lang, **facts)` -> any of the dns layer's exceptions
+  (`DnsError`: a refused input, or nowhere to deliver) in words
 
 It takes plain strings (the enums are `StrEnum`s, so they pass as they are) and
 imports nothing from `smtpcheck.dns`: no dnspython, no I/O.
@@ -24,6 +26,7 @@ from smtpcheck.knowledge._data import DEFAULT_LANGUAGE, check_language, language
 __all__ = [
     "MxFindingText",
     "MxStatusText",
+    "explain_dns_error",
     "explain_dns_input_error",
     "explain_lookup_status",
     "explain_mx_finding",
@@ -169,3 +172,18 @@ def explain_no_mail_targets(
     else:
         reason = explain_mx_status(status, lang).meaning
     return _required(lang, "targets", "cannot_deliver").format(domain=domain, reason=reason)
+
+
+def explain_dns_error(code: str, lang: str = DEFAULT_LANGUAGE, **facts: object) -> str:
+    """A dns-layer exception (`smtpcheck.dns.errors.DnsError`: its `code` and `facts`)
+    in words: a refused domain or `--dns` value, or nowhere to deliver mail."""
+    if code == "no_mail_targets":
+        family = str(facts.get("family") or "")
+        return explain_no_mail_targets(
+            str(facts["domain"]),
+            str(facts["status"]),
+            lang,
+            family=int(family) if family else None,
+            ascii_domain=str(facts.get("ascii_domain") or facts["domain"]),
+        )
+    return explain_dns_input_error(code, lang, **facts)

@@ -26,6 +26,7 @@ from smtpcheck.dns.resolver import (
     reverse_lookup,
 )
 from smtpcheck.hostport import HostPortError
+from smtpcheck.knowledge.dns import explain_dns_error
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, describe_os_error
 from smtpcheck.net.verify import TrustStoreError, load_trust_store
@@ -42,13 +43,13 @@ class UsageError(ValueError):
     """The input cannot be checked (bad address, bad --dns, unreadable --tls-ca)."""
 
 
-def split_target(target: str) -> tuple[str, str, bool]:
+def split_target(target: str, lang: str) -> tuple[str, str, bool]:
     """(domain, recipient, explicit) from an address or a domain; UsageError if bad."""
     text = target.strip().strip("<>")
     try:
         domain = parse_domain(text).ascii
     except InvalidDomainError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(explain_dns_error(exc.code, lang, **exc.facts)) from None
     if "@" in text:
         return domain, text, True
     return domain, f"postmaster@{domain}", False
@@ -95,7 +96,7 @@ class CheckRun:
 
     async def _run(self, started: float) -> None:
         opts = self.options
-        domain, recipient, explicit = split_target(opts.target)
+        domain, recipient, explicit = split_target(opts.target, opts.lang)
         try:
             roots = load_trust_store(opts.tls_ca)
         except TrustStoreError as exc:
@@ -108,7 +109,7 @@ class CheckRun:
                 resolver = make_resolver(server, timeout=dns_timeout)
             except DnsConfigError as exc:
                 if opts.dns or not opts.server:
-                    raise UsageError(str(exc)) from None
+                    raise UsageError(explain_dns_error(exc.code, opts.lang, **exc.facts)) from None
                 resolver = None  # --server with an address needs no DNS
         self.report.data = {
             "domain": domain,

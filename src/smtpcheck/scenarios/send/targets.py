@@ -8,6 +8,7 @@ with no MX falls back to its own address (RFC 5321 §5.1), a null MX means no ma
 from __future__ import annotations
 
 from smtpcheck.hostport import HostPortError, split_host_port
+from smtpcheck.knowledge.dns import explain_dns_error
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.scenarios.send.options import SendOptions, Target, TlsMode
 
@@ -39,18 +40,17 @@ async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[
     domain = options.recipients[-1].rpartition("@")[2]
     if not domain:
         raise TargetError(f"no domain in {options.recipients[-1]!r} to look up")
+    from smtpcheck.dns.errors import DnsError
     from smtpcheck.dns.mx import mail_targets
-    from smtpcheck.dns.mx_model import NoMailTargetsError
-    from smtpcheck.dns.names import InvalidDomainError
-    from smtpcheck.dns.resolver import DnsConfigError
     from smtpcheck.knowledge.i18n import t
 
     transcript.note(t("send.looking_up", options.lang, domain=domain))
     try:
         found = await mail_targets(domain, dns=options.dns, timeout=min(options.timeout, 10.0))
-    except (NoMailTargetsError, InvalidDomainError, DnsConfigError) as exc:
+    except DnsError as exc:
+        reason = explain_dns_error(exc.code, options.lang, **exc.facts)
         raise TargetError(
-            t("send.no_mail_hosts", options.lang, domain=domain, reason=exc)
+            t("send.no_mail_hosts", options.lang, domain=domain, reason=reason)
         ) from None
     if not found:
         raise TargetError(t("send.no_mail_host", options.lang, domain=domain))
