@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from smtpcheck.knowledge.i18n import tn
-from smtpcheck.net.transcript import Direction, Entry
 from smtpcheck.report.live import LiveView, marker
+from smtpcheck.transcript_entry import Direction, Entry
 
 _MARKER = re.compile(r"^(\x1b\[[0-9;]*m)?( -> | ~> |<-  |<~  |<\*\* |<~\* |=== |\*\*\* )")
 

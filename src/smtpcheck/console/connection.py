@@ -20,8 +20,9 @@ from smtpcheck.console.state import ConsoleState
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsConfigError, TlsOptions, build_context
-from smtpcheck.net.transcript import Direction, Entry, Transcript
+from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import Reply
+from smtpcheck.transcript_entry import Direction, Entry
 
 
 def tls_context(state: ConsoleState) -> ssl.SSLContext:

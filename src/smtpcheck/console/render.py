@@ -19,10 +19,10 @@ from typing import NamedTuple
 from smtpcheck.console.commands import show_bytes
 from smtpcheck.knowledge.models import Explanation as Knowledge
 from smtpcheck.net.handshake import TlsInfo
-from smtpcheck.net.transcript import Direction, Entry
 from smtpcheck.report.live import marker
 from smtpcheck.report.model import Explanation
 from smtpcheck.report.visible import visible, visible_bytes
+from smtpcheck.transcript_entry import Direction, Entry
 
 
 class Styled(NamedTuple):

@@ -1,40 +1,18 @@
 """A byte-exact, timestamped record of what was said, with secrets redacted.
 
-Every byte sent and received goes through a `Transcript`. Listeners (the live terminal
-view, a `--log-file`) are told of each entry as it happens, so a session that hangs or
-dies still leaves everything said so far on screen and on disk.
+Every byte sent and received goes through a `Transcript`, which records it as an
+`Entry` (smtpcheck/transcript_entry.py: plain data that report/ renders too).
+Listeners (the live terminal view, a `--log-file`) are told of each entry as it
+happens, so a session that hangs or dies still leaves everything said so far on screen
+and on disk.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Direction(StrEnum):
-    SENT = "sent"
-    RECEIVED = "received"
-    NOTE = "note"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One write, one reply, or one note of our own."""
-
-    elapsed: float  # seconds since the transcript started
-    direction: Direction
-    tls: bool
-    data: bytes
-    unexpected: bool = False  # a reply the step did not hope for
-    since_previous: float | None = None  # for received entries: time waited for it
-    annotation: str | None = None  # the reply's meaning in one line, when known
-
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
-
+from smtpcheck.transcript_entry import Direction, Entry
 
 Listener = Callable[[Entry], None]
 

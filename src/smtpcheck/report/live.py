@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import IO
 
-from smtpcheck.net.transcript import Direction, Entry
+from smtpcheck.transcript_entry import Direction, Entry
 
 RESET = "\033[0m"
 COLOURS = {

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from smtpcheck.transcript_entry import Direction, Entry
+
 SCHEMA = "smtpcheck.report/1"
 
 
@@ -122,6 +124,10 @@ class Finding:
         }
 
 
+#: sent data this long or longer is a message: the report says its size, not its text
+MESSAGE_DATA = 4096
+
+
 @dataclass
 class TranscriptLine:
     """One line of the byte-exact conversation, already redacted where secret."""
@@ -130,6 +136,14 @@ class TranscriptLine:
     direction: str  # "sent", "received", "note", "error"
     tls: bool
     text: str
+
+    @classmethod
+    def from_entry(cls, entry: Entry) -> TranscriptLine:
+        """The report's form of a transcript entry (a message's text is left out)."""
+        text = entry.text()
+        if entry.direction is Direction.SENT and len(entry.data) >= MESSAGE_DATA:
+            text = f"<{len(entry.data)} bytes of message data>"
+        return cls(entry.elapsed * 1000, str(entry.direction), entry.tls, text)
 
     def to_dict(self) -> dict[str, Any]:
         return {

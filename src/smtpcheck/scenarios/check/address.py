@@ -112,8 +112,7 @@ class AddressCheck:
         self.step.duration_ms = (time.monotonic() - started) * 1000
         self.step.status = worst(self.step.children, self.step.findings)
         self.step.transcript = [
-            TranscriptLine(e.elapsed * 1000, str(e.direction), e.tls, _shown_text(e.data))
-            for e in self.conversation.transcript.entries
+            TranscriptLine.from_entry(entry) for entry in self.conversation.transcript.entries
         ]
         self.conversation.progress(self.step)
 
@@ -321,9 +320,3 @@ class AddressCheck:
         # After connect and banner, where a reader looks for it.
         position = min(2, len(self.step.children))
         self.step.children.insert(position, step)
-
-
-def _shown_text(data: bytes) -> str:
-    if len(data) > 4096:
-        return f"<{len(data)} bytes of message data>"
-    return data.decode("utf-8", errors="replace")

@@ -18,7 +18,7 @@ from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsConfigError
-from smtpcheck.net.transcript import Direction, Transcript
+from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import EhloInfo, LocalProtocolError, commands
 from smtpcheck.report.model import Finding, Report, Status, TranscriptLine
 from smtpcheck.scenarios.annotate import failure_explanation, short_meaning
@@ -47,17 +47,7 @@ async def run_send(options: SendOptions, transcript: Transcript) -> Report:
     report.exit_code = int(code)
     report.duration_ms = (time.monotonic() - started) * 1000
     report.verdict = _verdict(run, code)
-    report.transcript = [
-        TranscriptLine(
-            e.elapsed * 1000,
-            str(e.direction),
-            e.tls,
-            e.text()
-            if e.direction is not Direction.SENT or len(e.data) < 4096
-            else f"<{len(e.data)} bytes of message data>",
-        )
-        for e in transcript.entries
-    ]
+    report.transcript = [TranscriptLine.from_entry(entry) for entry in transcript.entries]
     return report
 
 
