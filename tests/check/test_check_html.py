@@ -104,3 +104,10 @@ def test_everything_is_escaped(tmp_path):
     path.write_text(text, encoding="utf-8")
     dom = dump_dom(str(path))
     assert "<script>alert" not in dom
+
+
+def test_the_page_carries_the_time_of_the_report_not_of_rendering():
+    report = Report(scenario="check", target="example.test", started_at="2021-03-04T05:06:07+01:00")
+    text = render_html(report, "en")
+    assert "on 2021-03-04 04:06 UTC" in text
+    assert render_html(report, "en") == text

@@ -119,6 +119,18 @@ def _explanation(step: Step, lang: str) -> str:
     return "\n".join(out)
 
 
+def _when(started_at: str) -> str:
+    """The report's own start time (ISO 8601) as "YYYY-MM-DD HH:MM UTC"; a renderer
+    shows the data it is given, so rendering an old report again gives the same page."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at or "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def render_html(report: Report, lang: str) -> str:
     """The whole report as an HTML document (a string)."""
     title = t("check.render.html_title", lang, target=report.target)
@@ -129,7 +141,7 @@ def render_html(report: Report, lang: str) -> str:
         lang,
         version=__version__,
         schema=SCHEMA,
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        date=_when(report.started_at),
     )
     body = [
         f"<h1>{escape(title)}</h1>",
