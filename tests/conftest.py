@@ -13,6 +13,10 @@
 
 A missing program makes these fixtures FAIL (not skip): the integration tests are part
 of the suite, and `scripts/install-peers.sh` installs what they need.
+
+Markers (pyproject.toml) are set here from the fixtures a test uses, directly or through
+another fixture: `peers` for a test that needs an installed test peer, `root` for one
+whose peer runs as root. `pytest -m "not peers"` runs the rest anywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +32,23 @@ from peers.dnsmasq import Dnsmasq, ScriptedDns, ScriptedDnsServer
 from peers.exim import EximPeer
 from peers.postfix import PostfixPeer
 from peers.process import require_program, running
+
+#: fixture name -> the markers a test using it gets
+PEER_FIXTURES: dict[str, tuple[str, ...]] = {
+    "postfix": ("peers", "root"),
+    "exim": ("peers", "root"),
+    "dnsmasq": ("peers",),
+    "swaks": ("peers",),
+    "chromium": ("peers",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        markers = {marker for name in used for marker in PEER_FIXTURES.get(name, ())}
+        for marker in sorted(markers):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -24,7 +24,9 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _chromium() -> str:
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of the headless browser (a test peer: tests/conftest.py marks its users)."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
         pytest.fail("chromium is not installed: run scripts/install-peers.sh", pytrace=False)
@@ -44,12 +46,12 @@ def _isolated() -> list[str]:
     return [unshare, "--net"]
 
 
-def dump_dom(html_path: str) -> str:
+def dump_dom(chromium: str, html_path: str) -> str:
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(
             [
                 *_isolated(),
-                _chromium(),
+                chromium,
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={profile}",
                 "--dump-dom",
@@ -63,9 +65,9 @@ def dump_dom(html_path: str) -> str:
     return proc.stdout
 
 
-def test_check_report_in_chromium(checked):
+def test_check_report_in_chromium(checked, chromium):
     _, html = checked
-    dom = dump_dom(str(html))
+    dom = dump_dom(chromium, str(html))
     assert 'id="verdict"' in dom
     assert 'id="top-findings"' in dom
     assert dom.count('data-name="address"') == 7
@@ -83,7 +85,7 @@ class _Tags(HTMLParser):
         self.tags.append(tag)
 
 
-def test_everything_is_escaped(tmp_path):
+def test_everything_is_escaped(tmp_path, chromium):
     evil = "<script>alert(1)</script>"
     step = Step(
         name="banner",
@@ -102,7 +104,7 @@ def test_everything_is_escaped(tmp_path):
     assert "script" not in parser.tags
     path = tmp_path / "evil.html"
     path.write_text(text, encoding="utf-8")
-    dom = dump_dom(str(path))
+    dom = dump_dom(chromium, str(path))
     assert "<script>alert" not in dom
 
 

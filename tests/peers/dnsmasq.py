@@ -8,7 +8,7 @@
   with the AD flag, or nothing at all (a silent server, to exercise timeouts).
 
 Shared by every test that needs DNS: the session fixture `dnsmasq` (tests/conftest.py)
-runs one `Dnsmasq` for the whole session; tests/dns adds `resolver` and `scripted_dns`.
+runs one `Dnsmasq` for the whole session; tests/dns_lookups adds `resolver`.
 """
 
 from __future__ import annotations
