@@ -2,8 +2,8 @@
 
 Takes the `SendOptions` built from click's parameters (cli/send_build.py), asks for
 missing AUTH secrets, wires the live transcript (terminal, `--log-file`), runs the
-scenario and renders the end of the report: the verdict, and for a failed step its
-causes and fixes; or the JSON report.
+scenario and has the end of the report rendered (report/send_view.py): the verdict,
+and for a failed step its causes and fixes; or the JSON report.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ import click
 
 from smtpcheck.cli.send import _split_recipients
 from smtpcheck.cli.send_build import ProxyUsageError, build_options
-from smtpcheck.cli.send_view import SendView, ViewOptions
-from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.report.live import LiveView
-from smtpcheck.report.model import Report, Status
+from smtpcheck.report.send_view import SendView, ViewOptions, render_end
 from smtpcheck.scenarios.send.flow import run_send
 from smtpcheck.scenarios.send.options import ExitCode, SendOptions
 
@@ -43,35 +41,6 @@ def _ask_secrets(options: SendOptions) -> None:
         if not interactive:
             raise click.UsageError("--auth needs --auth-password (no terminal to ask on)")
         options.auth_password = click.prompt("AUTH password", hide_input=True, err=True)
-
-
-def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") -> None:
-    """After the live transcript: the verdict and, for a failure, causes and fixes."""
-    bold, red, green, reset = (
-        ("\033[1m", "\033[1;31m", "\033[1;32m", "\033[0m") if colour else ("", "", "", "")
-    )
-    shown = {line.text for line in report.transcript if line.direction == "error"}
-    for finding in report.findings:
-        if finding.message in shown:
-            continue  # already said by its `***` line in the transcript
-        stream.write(
-            f"{red if finding.status is Status.FAIL else bold}!!! {finding.message}{reset}\n"
-        )
-    failed = [s for s in report.steps if s.status is Status.FAIL and s.explanation]
-    for step in failed[-1:]:
-        assert step.explanation is not None
-        stream.write(f"\n{bold}{step.explanation.summary}{reset}\n")
-        for cause in step.explanation.causes:
-            stream.write(f"  - {cause}\n")
-        if step.explanation.fixes:
-            stream.write(f"{bold}{t('send.what_to_do', lang)}:{reset}\n")
-            for fix in step.explanation.fixes:
-                stream.write(f"  - {fix}\n")
-        if step.explanation.next:
-            stream.write(f"{t('explain.next', lang)}: {step.explanation.next}\n")
-    colour_code = green if report.exit_code == 0 else red
-    exit_text = t("send.exit", lang, code=report.exit_code)
-    stream.write(f"\n{colour_code}{report.verdict}{reset} ({exit_text})\n")
 
 
 def _view_options(params: dict[str, Any]) -> ViewOptions:

@@ -3,7 +3,8 @@
 ` -> ` sent, `<-  ` received, ` ~> ` / `<~  ` the same under TLS, `<** ` / `<~* ` a reply
 the step did not hope for, `=== ` our own notes, `*** ` errors. Colour only on a
 terminal and never when NO_COLOR is set. Plain ANSI codes: importing rich here would
-cost more start-up time than the whole SMTP session takes.
+cost more start-up time than the whole SMTP session takes. What the peer sent is shown
+through `visible()`: a control character is written as an escape, never obeyed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import IO
 
+from smtpcheck.report.visible import visible
 from smtpcheck.transcript_entry import Direction, Entry
 
 RESET = "\033[0m"
@@ -66,7 +68,7 @@ class LiveView:
         lines = entry.text().split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        lines = [line.removesuffix("\r") for line in lines]
+        lines = [visible(line.removesuffix("\r")) for line in lines]
         if self.max_data_lines is not None and len(lines) > self.max_data_lines:
             hidden = len(lines) - self.max_data_lines
             lines = [*lines[: self.max_data_lines], f"... ({hidden} more lines)"]
@@ -76,6 +78,6 @@ class LiveView:
             if self.show_time and entry.since_previous is not None:
                 out.append(self._paint("note", f"=== response in {entry.since_previous:.3f}s"))
             if self.explain and entry.annotation:
-                out.append(self._paint("meaning", f"    ({entry.annotation})"))
+                out.append(self._paint("meaning", f"    ({visible(entry.annotation)})"))
         self.stream.write("\n".join(out) + "\n")
         self.stream.flush()

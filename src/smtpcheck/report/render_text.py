@@ -2,7 +2,9 @@
 
 Colour on a terminal only, never with NO_COLOR (rich honours it); lines wrap to the
 terminal, 80 columns when it is not one. `verbose` adds every EHLO capability with its
-meaning, pass/info findings and the transcript of each address.
+meaning, pass/info findings and the transcript of each address. Every text taken from
+the report (what servers and DNS said is in it) goes through `visible()`: rich does not
+take control characters out.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 from typing import IO
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.report.model import Finding, Report, Status, Step
+from smtpcheck.report.visible import visible
 
 SYMBOLS = {
     Status.PASS: ("✓", "green"),
@@ -43,23 +45,23 @@ def _finding_text(
     text = _badge(finding.status, lang)
     text.append(" ")
     if with_subject and finding.subject:
-        text.append(f"{finding.subject}: ", style="bold")
-    text.append(finding.message)
+        text.append(f"{visible(finding.subject)}: ", style="bold")
+    text.append(visible(finding.message))
     if with_fix and finding.fix and finding.status in (Status.FAIL, Status.WARN):
         text.append(f"\n       {t('check.render.fix', lang)}: ", style="bold")
-        text.append(finding.fix)
+        text.append(visible(finding.fix))
     return text
 
 
 def _step_label(step: Step, lang: str) -> Text:
     label = _badge(step.status, lang)
     label.append(" ")
-    label.append(step.title, style="bold" if step.name in ("mx-host", "server") else "")
+    label.append(visible(step.title), style="bold" if step.name in ("mx-host", "server") else "")
     if step.reply is not None:
         first = step.reply.lines[0] if step.reply.lines else ""
-        label.append(f"  {step.reply.code} {first}"[:100], style="dim")
+        label.append(f"  {step.reply.code} {visible(first)}"[:100], style="dim")
     elif step.detail and step.name not in ("capability",):
-        label.append(f"  {step.detail}"[:110], style="dim")
+        label.append(f"  {visible(step.detail)}"[:110], style="dim")
     if step.duration_ms is not None and step.name not in ("mx-host", "server"):
         label.append(f"  {step.duration_ms:.0f} ms", style="dim")
     return label
@@ -72,15 +74,16 @@ def _add_step(tree: Tree, step: Step, lang: str, verbose: bool) -> None:
             # the fix is printed once, in the list at the top (and here when verbose)
             node.add(_finding_text(finding, lang, with_subject=False, with_fix=verbose))
     if step.explanation is not None and step.status is Status.FAIL and not step.findings:
-        node.add(Text(step.explanation.summary, style="italic"))
+        node.add(Text(visible(step.explanation.summary), style="italic"))
     capabilities = [c for c in step.children if c.name == "capability"]
     if capabilities and not verbose:
-        names = " ".join(c.title.split()[0] for c in capabilities)
+        names = " ".join(visible(c.title.split()[0]) for c in capabilities)
         node.add(Text(f"{t('check.render.capabilities', lang)}: {names}", style="dim"))
     for child in step.children:
         if child.name == "capability":
             if verbose:
-                node.add(Text.assemble((child.title, "bold"), "  ", (child.detail or "", "dim")))
+                title, detail = visible(child.title), visible(child.detail or "")
+                node.add(Text.assemble((title, "bold"), "  ", (detail, "dim")))
             continue
         _add_step(node, child, lang, verbose)
 
@@ -90,9 +93,8 @@ def _transcripts(report: Report) -> list[Text]:
     for step in report.walk():
         if not step.transcript:
             continue
-        out.append(
-            Text(f"\n── {step.data.get('host', '')} [{step.data.get('ip', '')}]", style="bold")
-        )
+        where = f"{step.data.get('host', '')} [{step.data.get('ip', '')}]"
+        out.append(Text(f"\n── {visible(where)}", style="bold"))
         for line in step.transcript:
             marker = MARKERS.get(line.direction, "    ")
             if line.tls and line.direction in ("sent", "received"):
@@ -103,7 +105,7 @@ def _transcripts(report: Report) -> list[Text]:
                     if line.direction == "sent"
                     else ("red" if line.direction == "error" else "")
                 )
-                out.append(Text(marker + text_line.rstrip("\r"), style=style))
+                out.append(Text(marker + visible(text_line.rstrip("\r")), style=style))
     return out
 
 
@@ -127,7 +129,7 @@ def render_text(
         soft_wrap=False,
     )
     verdict = Text(f"{t('check.render.verdict', lang)}: ", style="bold")
-    verdict.append(report.verdict, style=SYMBOLS[report.worst_status][1])
+    verdict.append(visible(report.verdict), style=SYMBOLS[report.worst_status][1])
     console.print(verdict)
     problems = [f for f in report.findings if f.status in (Status.FAIL, Status.WARN)]
     if problems:
@@ -137,7 +139,7 @@ def render_text(
         if len(problems) > TOP_FINDINGS:
             console.print(Text(f"  ... +{len(problems) - TOP_FINDINGS}", style="dim"))
     console.print()
-    root = Tree(Text(escape(report.target), style="bold"), guide_style="dim")
+    root = Tree(Text(visible(report.target), style="bold"), guide_style="dim")
     for step in report.steps:
         _add_step(root, step, lang, verbose)
     console.print(root)

@@ -1,9 +1,12 @@
-"""The live transcript of `send` with swaks' output controls.
+"""What `send` shows on a terminal: the live transcript with swaks' output controls,
+then the end of the report.
 
-Wraps `report.live.LiveView` (markers, colour, meanings) and adds what swaks users
-expect: `--silent 1|2|3`, `--hide-send/-receive/-informational/-all`,
+`SendView` wraps `report.live.LiveView` (markers, colour, meanings) and adds what swaks
+users expect: `--silent 1|2|3`, `--hide-send/-receive/-informational/-all`,
 `--suppress-data` ("N lines sent"), `--show-raw-text` (hex dumps), `--show-time-lapse
 [i]`, and `--no-*-hints` (no markers). Errors (`***`) go to standard error, as in swaks.
+`render_end` writes the verdict and, for a failed step, its causes and fixes. Peer text
+goes through `visible()`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import IO
 
-from smtpcheck.knowledge.i18n import tn
+from smtpcheck.knowledge.i18n import t, tn
 from smtpcheck.report.live import LiveView, marker
+from smtpcheck.report.model import Report, Status
+from smtpcheck.report.visible import visible
 from smtpcheck.transcript_entry import Direction, Entry
 
 _MARKER = re.compile(r"^(\x1b\[[0-9;]*m)?( -> | ~> |<-  |<~  |<\*\* |<~\* |=== |\*\*\* )")
@@ -129,3 +134,31 @@ class SendView:
     def _is_message(entry: Entry) -> bool:
         data = entry.data
         return data.endswith(b"\r\n.\r\n") or (len(data) > 200 and b"\n" in data[:-2])
+
+
+def render_end(report: Report, stream: IO[str], colour: bool, lang: str = "en") -> None:
+    """After the live transcript: the verdict and, for a failure, causes and fixes."""
+    bold, red, green, reset = (
+        ("\033[1m", "\033[1;31m", "\033[1;32m", "\033[0m") if colour else ("", "", "", "")
+    )
+    shown = {line.text for line in report.transcript if line.direction == "error"}
+    for finding in report.findings:
+        if finding.message in shown:
+            continue  # already said by its `***` line in the transcript
+        style = red if finding.status is Status.FAIL else bold
+        stream.write(f"{style}!!! {visible(finding.message)}{reset}\n")
+    failed = [s for s in report.steps if s.status is Status.FAIL and s.explanation]
+    for step in failed[-1:]:
+        assert step.explanation is not None
+        stream.write(f"\n{bold}{visible(step.explanation.summary)}{reset}\n")
+        for cause in step.explanation.causes:
+            stream.write(f"  - {visible(cause)}\n")
+        if step.explanation.fixes:
+            stream.write(f"{bold}{t('send.what_to_do', lang)}:{reset}\n")
+            for fix in step.explanation.fixes:
+                stream.write(f"  - {visible(fix)}\n")
+        if step.explanation.next:
+            stream.write(f"{t('explain.next', lang)}: {visible(step.explanation.next)}\n")
+    colour_code = green if report.exit_code == 0 else red
+    exit_text = t("send.exit", lang, code=report.exit_code)
+    stream.write(f"\n{colour_code}{visible(report.verdict)}{reset} ({exit_text})\n")
