@@ -7,6 +7,7 @@ docs/json-report.md; bump `SCHEMA` when a field changes meaning or disappears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,12 @@ class Status(StrEnum):
 
 
 SEVERITY_ORDER = (Status.FAIL, Status.WARN, Status.PASS, Status.INFO, Status.SKIPPED)
+
+
+def worst_status(statuses: Iterable[Status]) -> Status:
+    """The most severe of `statuses` in `SEVERITY_ORDER`; INFO when there is none."""
+    present = set(statuses)
+    return next((status for status in SEVERITY_ORDER if status in present), Status.INFO)
 
 
 @dataclass
@@ -173,10 +180,7 @@ class Report:
     def worst_status(self) -> Status:
         statuses = {step.status for step in self.walk()} | {f.status for f in self.findings}
         statuses |= {f.status for step in self.walk() for f in step.findings}
-        for status in SEVERITY_ORDER:
-            if status in statuses:
-                return status
-        return Status.INFO
+        return worst_status(statuses)
 
     def walk(self) -> list[Step]:
         """Every step, depth first."""

@@ -30,7 +30,7 @@ from smtpcheck.knowledge.dns import explain_dns_error
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import FailureKind, describe_os_error
 from smtpcheck.net.verify import TrustStoreError, load_trust_store
-from smtpcheck.report.model import Finding, Report, Status, Step
+from smtpcheck.report.model import Finding, Report, Status, Step, worst_status
 from smtpcheck.scenarios.check.address import AddressCheck
 from smtpcheck.scenarios.check.options import CheckExit, CheckOptions
 from smtpcheck.scenarios.check.targets import Plan, plan_for_server, plan_from_dns
@@ -157,7 +157,7 @@ class CheckRun:
                 await self._all_at_once(deadline)
             for host in plan.hosts:
                 if host.step.children:
-                    host.step.status = _worst([c.status for c in host.step.children])
+                    host.step.status = worst_status(c.status for c in host.step.children)
             await self._port25_blocked()
         conclude(self.report, self.checks, plan.fatal, opts)
 
@@ -243,13 +243,6 @@ class CheckRun:
                 summary.append(t("check.step.port_probe_closed", lang, port=port, detail=detail))
         step.detail = "; ".join(summary)  # seen without --verbose, unlike INFO findings
         step.status = Status.INFO
-
-
-def _worst(statuses: list[Status]) -> Status:
-    for status in (Status.FAIL, Status.WARN, Status.PASS, Status.INFO):
-        if status in statuses:
-            return status
-    return Status.SKIPPED
 
 
 async def run_check(

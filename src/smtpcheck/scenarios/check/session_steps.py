@@ -18,17 +18,13 @@ from smtpcheck.checks import make_finding, probes
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.net.errors import SessionError
 from smtpcheck.protocol import EhloInfo, commands
-from smtpcheck.report.model import SEVERITY_ORDER, Finding, Status, Step
+from smtpcheck.report.model import Finding, Status, Step, worst_status
 from smtpcheck.scenarios.check.conversation import Conversation
 
 
 def worst(steps: list[Step], findings: list[Finding]) -> Status:
     """The most severe status among the steps and findings (INFO when there is none)."""
-    statuses = {step.status for step in steps} | {finding.status for finding in findings}
-    for status in SEVERITY_ORDER:
-        if status in statuses:
-            return status
-    return Status.INFO
+    return worst_status([*(step.status for step in steps), *(f.status for f in findings)])
 
 
 def settle(step: Step) -> None:

@@ -17,7 +17,7 @@ from smtpcheck.dns.resolver import LookupStatus, lookup
 from smtpcheck.hostport import split_host_port
 from smtpcheck.knowledge.dns import explain_mx_finding, explain_mx_status
 from smtpcheck.knowledge.i18n import t
-from smtpcheck.report.model import Finding, Status, Step
+from smtpcheck.report.model import Finding, Status, Step, worst_status
 from smtpcheck.scenarios.check.options import CheckOptions
 
 _SEVERITY = {Severity.ERROR: Status.FAIL, Severity.WARNING: Status.WARN, Severity.INFO: Status.INFO}
@@ -116,7 +116,7 @@ async def plan_from_dns(
                 count=len(result.hosts),
             ),
         )
-    step.status = _worst_finding(step.findings)
+    step.status = worst_status(f.status for f in step.findings)
     seen: set[tuple[str, str]] = set()
     for host in result.hosts:
         title_key = "implicit_host" if host.implicit else "mx_host"
@@ -185,10 +185,3 @@ async def plan_for_server(
             reason=t("check.step.no_addresses", lang),
         )
     return plan
-
-
-def _worst_finding(findings: list[Finding]) -> Status:
-    for status in (Status.FAIL, Status.WARN, Status.PASS):
-        if any(f.status is status for f in findings):
-            return status
-    return Status.INFO
