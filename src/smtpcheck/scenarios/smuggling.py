@@ -23,8 +23,9 @@ from smtpcheck.checks.smuggling import AttemptOutcome, SmugglingAttempt
 from smtpcheck.net.errors import FailureKind, SessionError
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsOptions, build_context
-from smtpcheck.net.transcript import Direction, Transcript
+from smtpcheck.net.transcript import Transcript
 from smtpcheck.protocol import ProtocolError, Reply, commands
+from smtpcheck.transcript_entry import Direction
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from smtpcheck.checks.sender_client import (
     ptr_confirmed,
 )
 from smtpcheck.checks.sender_requirements import Measured, check_requirements
-from smtpcheck.dns import DnsConfigError, DnsServer, make_resolver
+from smtpcheck.dns.resolver import DnsConfigError, DnsServer, make_resolver
 from smtpcheck.knowledge.receive import default_zones, receive_word
 from smtpcheck.report.model import SEVERITY_ORDER, Finding, Report, Status, Step
 from smtpcheck.scenarios.receive.facts import ReceiveExit, ReceiveOptions, SessionFacts

@@ -10,7 +10,7 @@ import dns.asyncresolver
 
 from smtpcheck.checks.names import is_fqdn
 from smtpcheck.checks.rdns import RdnsFacts
-from smtpcheck.dns import LookupStatus, lookup, reverse_lookup
+from smtpcheck.dns.resolver import LookupStatus, lookup, reverse_lookup
 
 MAX_PTR_NAMES = 3
 
