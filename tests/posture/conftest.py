@@ -35,8 +35,8 @@ from peers.knot import KnotPeer, UnboundPeer
 from peers.nginx import MtaStsWeb
 from peers.postfix import PostfixPeer
 from peers.process import running
-from smtpcheck.dns import DnsServer, make_resolver
 from smtpcheck.dns.dnssec_chain import parse_anchors
+from smtpcheck.dns.resolver import DnsServer, make_resolver
 from smtpcheck.net.session import SmtpSession
 from smtpcheck.net.tls import TlsOptions, build_context
 from smtpcheck.net.transcript import Transcript

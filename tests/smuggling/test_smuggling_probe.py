@@ -11,11 +11,11 @@ import pytest
 
 from peers.badserver import HANG
 from smtpcheck.checks.smuggling import AttemptOutcome, judge_smuggling
-from smtpcheck.net.transcript import Direction
 from smtpcheck.report.model import Status
 from smtpcheck.scenarios.smuggling import FORMS, SmugglingOptions, message_bytes, probe_smuggling
 from smtpcheck.sink.config import SinkConfig
 from smtpcheck.sink.server import ThreadedSink, run_in_thread
+from smtpcheck.transcript_entry import Direction
 
 #: the forms a bare-LF-tolerant server (Postfix before its fix) ends DATA at
 LF_FORMS = {"<LF>.<LF>", "<CR><LF>.<LF>", "<LF>.<CR><LF>"}

@@ -43,6 +43,7 @@ from smtpcheck.checks.sender_client import (
 )
 from smtpcheck.checks.sender_requirements import Measured, check_requirements
 from smtpcheck.dns.resolver import DnsConfigError, DnsServer, make_resolver
+from smtpcheck.knowledge.dns import explain_dns_error
 from smtpcheck.knowledge.receive import default_zones, receive_word
 from smtpcheck.report.model import SEVERITY_ORDER, Finding, Report, Status, Step
 from smtpcheck.scenarios.receive.facts import ReceiveExit, ReceiveOptions, SessionFacts
@@ -67,7 +68,8 @@ def resolver_for(options: ReceiveOptions) -> dns.asyncresolver.Resolver:
         server = DnsServer.parse(options.dns) if options.dns else None
         return make_resolver(server, timeout=min(options.timeout, 10.0))
     except DnsConfigError as error:
-        raise UsageError(str(error)) from None
+        reason = explain_dns_error(error.code, options.lang, **error.facts)
+        raise UsageError(reason) from None
 
 
 async def analyse_message(
