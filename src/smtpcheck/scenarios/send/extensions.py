@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.protocol import EhloInfo, commands
-from smtpcheck.protocol.proxy import ProxyHeaderError, v1_header, v2_header
 from smtpcheck.report.model import Status
 from smtpcheck.scenarios.send.options import ExitCode, Target
 from smtpcheck.scenarios.send.run import SendRun, StopSession
@@ -33,6 +32,8 @@ XFORWARD_ATTRIBUTES = ("NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE
 
 def proxy_header(run: SendRun, target: Target) -> bytes:
     """The PROXY header bytes; ValueError (exit 35) when the options cannot make one."""
+    from smtpcheck.protocol.proxy import v1_header, v2_header  # only with --proxy
+
     proxy = run.options.proxy
     assert proxy is not None
     if proxy.raw is not None:
@@ -58,6 +59,8 @@ def proxy_header(run: SendRun, target: Target) -> bytes:
 
 
 async def send_proxy(run: SendRun, target: Target) -> None:
+    from smtpcheck.protocol.proxy import ProxyHeaderError
+
     try:
         header = proxy_header(run, target)
     except ProxyHeaderError as exc:

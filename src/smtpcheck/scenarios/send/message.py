@@ -17,10 +17,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from smtpcheck import __version__
-from smtpcheck.scenarios.send.mime import Attachment, build_mime
 from smtpcheck.scenarios.send.sources import read_source
+
+if TYPE_CHECKING:
+    from smtpcheck.scenarios.send.mime import Attachment
 
 
 @dataclass
@@ -86,6 +89,8 @@ def build_message(spec: MessageSpec, now: float | None = None) -> bytes:
     domain = spec.sender.rpartition("@")[2] or spec.helo_name
     body = read_source(spec.body) if spec.body is not None else default_body()
     if spec.attachments:
+        from smtpcheck.scenarios.send.mime import build_mime  # only with attachments
+
         mime_headers, body = build_mime(body, spec.attachments)
     else:
         mime_headers = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from smtpcheck.scenarios.send.message import MessageSpec, build_message
-from smtpcheck.scenarios.send.mime import Attachment
 from smtpcheck.scenarios.send.run import SendRun
 from smtpcheck.scenarios.send.sources import MessageSourceError
 
@@ -12,6 +11,8 @@ def spec_of(run: SendRun) -> MessageSpec:
     opts = run.options
     attachments = []
     if opts.attachments:
+        from smtpcheck.scenarios.send.mime import Attachment  # only with attachments
+
         attachments = [Attachment(**a) for a in opts.attachments]  # type: ignore[arg-type]
     return MessageSpec(
         opts.sender,
