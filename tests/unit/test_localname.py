@@ -34,7 +34,7 @@ def test_names(no_dns, host, expected):
 
 
 def test_check_default_ehlo_asks_no_dns(no_dns, monkeypatch):
-    from smtpcheck.cli.check_runner import default_ehlo
+    from smtpcheck.scenarios.check.options import default_ehlo
 
     monkeypatch.setattr(socket, "gethostname", lambda: "probe")
     assert default_ehlo() == "probe.localdomain"

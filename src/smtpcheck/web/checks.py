@@ -55,7 +55,7 @@ class CheckRequest:
         if not target or len(target) > 320:
             raise ValueError("give an address or a domain (at most 320 characters)")
         try:
-            split_target(target)
+            split_target(target, self.lang)
         except UsageError as exc:
             raise ValueError(str(exc)) from None
         server = (self.server or "").strip() or None
@@ -90,7 +90,7 @@ class LiveCheck:
         self.id = check_id
         self.request = request
         self.client = client
-        self.domain = split_target(request.target)[0]
+        self.domain = split_target(request.target, request.lang)[0]
         self.started_at = time.time()
         self.run: Any = None  # the CheckRun, once started
         self.report: dict[str, Any] | None = None  # the final report
@@ -168,7 +168,7 @@ class CheckService:
         return live
 
     def options_for(self, live: LiveCheck) -> Any:
-        from smtpcheck.cli.check_runner import build_options
+        from smtpcheck.scenarios.check.options import build_options
 
         request = live.request
         params: dict[str, Any] = {

@@ -8,15 +8,12 @@ import dataclasses
 import re
 from typing import Any
 
-from smtpcheck.knowledge import (
-    explain_ehlo_keyword,
-    explain_ehlo_reply,
-    explain_enhanced,
-    explain_reply,
-    find_hint,
-    parse_reply_text,
-    t,
-)
+from smtpcheck.knowledge.codes import explain_enhanced
+from smtpcheck.knowledge.ehlo import explain_ehlo_keyword, explain_ehlo_reply
+from smtpcheck.knowledge.explain import explain_reply
+from smtpcheck.knowledge.hints import find_hint
+from smtpcheck.knowledge.i18n import t
+from smtpcheck.knowledge.parse import parse_reply_text
 
 JSON_SCHEMA = "smtpcheck.explain/1"
 MODES = ("reply", "ehlo")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smtpcheck.checks.probes import DEFAULT_RELAY_RECIPIENT
+from smtpcheck.knowledge.i18n import pick_language
+from smtpcheck.localname import local_fqdn
 
 if TYPE_CHECKING:
     from smtpcheck.net.session import AddressPolicy
@@ -56,3 +58,39 @@ class CheckOptions:
     @property
     def envelope_sender(self) -> str:
         return "" if self.null_sender else self.sender
+
+
+def default_ehlo() -> str:
+    """This machine's fully qualified name, found without DNS (no getfqdn: its reverse
+    lookup could leave the machine)."""
+    return local_fqdn()
+
+
+def build_options(params: dict[str, Any]) -> CheckOptions:
+    """`CheckOptions` from the parameters the CLI (and the web form) collect by name."""
+    ehlo = params["ehlo"] or default_ehlo()
+    sender = params["sender"] or f"smtpcheck@{ehlo if '.' in ehlo else 'localhost.localdomain'}"
+    no_probes = params["no_probes"]
+    extra: dict[str, Any] = {}
+    if params["relay_rcpt"]:
+        extra["relay_recipient"] = params["relay_rcpt"]
+    return CheckOptions(
+        target=params["target"],
+        server=params["server"],
+        port=params["port"],
+        first=params["first"],
+        dns=params["dns"],
+        ehlo=ehlo,
+        sender=sender,
+        null_sender=params["null_sender"],
+        send=params["send"],
+        probe_postmaster=not (no_probes or params["no_postmaster_probe"]),
+        probe_random=not (no_probes or params["no_random_probe"]),
+        probe_relay=not (no_probes or params["no_relay_probe"]),
+        starttls=not params["no_starttls"],
+        tls_ca=params["tls_ca"],
+        timeout=params["timeout"],
+        timeout_total=params["timeout_total"],
+        lang=pick_language(params["lang"]),
+        **extra,
+    )
