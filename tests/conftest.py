@@ -33,13 +33,20 @@ from peers.exim import EximPeer
 from peers.postfix import PostfixPeer
 from peers.process import require_program, running
 
-#: fixture name -> the markers a test using it gets
+#: fixture name -> the markers a test using it gets (a fixture built on one of these,
+#: e.g. check's `testbed` or the dns tests' `resolver`, passes them on)
 PEER_FIXTURES: dict[str, tuple[str, ...]] = {
     "postfix": ("peers", "root"),
     "exim": ("peers", "root"),
+    "relay": ("peers", "root"),  # receive: a second Postfix relaying to the listener
     "dnsmasq": ("peers",),
+    "lab_dns": ("peers",),  # receive's dnsmasq
+    "posture_knot": ("peers",),
+    "posture_unbound": ("peers",),
+    "posture_web": ("peers",),  # nginx serving MTA-STS policies
     "swaks": ("peers",),
     "chromium": ("peers",),
+    "playwright_driver": ("peers",),  # the web tests' browser
 }
 
 
