@@ -86,11 +86,8 @@ Start = Callable[..., ConsolePty]
 
 @pytest.fixture
 def console_env(tmp_path: Path) -> dict[str, str]:
-    # Without coverage's tracer (scripts/test measures subprocesses): it slows the
-    # console enough to split a completion's redraw, and these tests watch the screen.
-    measured = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
     return {
-        **measured,
+        **os.environ,
         "TERM": "xterm",
         "NO_COLOR": "1",
         "PROMPT_TOOLKIT_NO_CPR": "1",
