@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smtpcheck.knowledge._data import neutral
-from smtpcheck.knowledge.codes import reply_annotation
+from smtpcheck.knowledge.annotation import reply_annotation
 from smtpcheck.knowledge.explain import explain_reply
 from smtpcheck.protocol import Reply
 from smtpcheck.scenarios.annotate import short_meaning

@@ -74,26 +74,12 @@ def enhanced_meaning(enhanced: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
     return lookup_str(lang, "enhanced", "detail", key, "meaning")
 
 
-def reply_annotation(
-    code: int,
-    enhanced: str | None = None,
-    text: str = "",
-    step: str | None = None,
-    lang: str = DEFAULT_LANGUAGE,
-) -> str:
-    """The one line a transcript shows under a reply, for every interface.
-
-    A failure (4xx, 5xx) gets its diagnosis: the summary of `explain.explain_reply`, the
-    explanation `explain` prints. Any other reply gets the code's meaning and the enhanced
-    code's when it is registered, from the code tables alone: the common case (every 250
-    of a session) loads neither the hint rules nor the result types. `explain_reply(...)
-    .annotation` is this same line. ValueError for a malformed code or enhanced code.
-    """
+def success_annotation(code: int, enhanced: str | None = None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The transcript's line under a reply that is no failure: the code's meaning and the
+    enhanced code's when it is registered, from the code tables alone (the common case,
+    every 250 of a session, loads neither the hint rules nor the result types).
+    `knowledge.annotation.reply_annotation` picks it or a failure's diagnosis."""
     validate_code(code)
-    if code // 100 in (4, 5):
-        from smtpcheck.knowledge.explain import explain_reply
-
-        return explain_reply(code, enhanced, text, step, lang).summary
     meaning = code_meaning(code, lang)
     if not enhanced:
         return meaning

@@ -3,7 +3,7 @@
 `explain_reply` is the one place a reply gets its diagnosis: `explain`, `send`, `check`,
 the demo and the console all show what it returns (its `summary`, `causes`, `fixes`),
 so the same reply reads the same everywhere. Its one-line `annotation` is
-`codes.reply_annotation`, which the transcripts call directly: for a success it needs
+`annotation.reply_annotation`, which the transcripts call directly: for a success it needs
 only the code tables. `explain_text` reads what a person pastes, code or not.
 """
 
@@ -16,8 +16,8 @@ from smtpcheck.knowledge.codes import (
     explain_code,
     explain_enhanced,
     normalise_enhanced,
-    reply_annotation,
     retry_advice,
+    success_annotation,
 )
 from smtpcheck.knowledge.i18n import t
 from smtpcheck.knowledge.models import EnhancedInfo, Explanation, StepHint, VendorMatch
@@ -115,7 +115,7 @@ def explain_reply(
         summary=summary,
         causes=causes,
         fixes=fixes,
-        annotation=summary if failed else reply_annotation(code, enhanced_code, text, step, lang),
+        annotation=summary if failed else success_annotation(code, enhanced_code, lang),
         basis=basis,
         enhanced_fits=fits,
     )

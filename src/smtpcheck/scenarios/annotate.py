@@ -51,9 +51,9 @@ def _knowledge(reply: Reply, step: str, lang: str) -> Knowledge | None:
 
 
 def short_meaning(reply: Reply, step: str, lang: str) -> str | None:
-    """One line for the transcript: `knowledge.codes.reply_annotation`, which is the
+    """One line for the transcript: `knowledge.annotation.reply_annotation`, which is the
     explanation's `annotation` (for a failure, its summary)."""
-    from smtpcheck.knowledge.codes import reply_annotation
+    from smtpcheck.knowledge.annotation import reply_annotation
 
     try:
         return reply_annotation(*_inputs(reply, step), lang)
