@@ -8,7 +8,6 @@ with no MX falls back to its own address (RFC 5321 §5.1), a null MX means no ma
 from __future__ import annotations
 
 from smtpcheck.hostport import HostPortError, split_host_port
-from smtpcheck.knowledge.dns import explain_dns_error
 from smtpcheck.net.transcript import Transcript
 from smtpcheck.scenarios.send.options import SendOptions, Target, TlsMode
 
@@ -42,6 +41,7 @@ async def resolve_targets(options: SendOptions, transcript: Transcript) -> list[
         raise TargetError(f"no domain in {options.recipients[-1]!r} to look up")
     from smtpcheck.dns.errors import DnsError
     from smtpcheck.dns.mx import mail_targets
+    from smtpcheck.knowledge.dns import explain_dns_error
     from smtpcheck.knowledge.i18n import t
 
     transcript.note(t("send.looking_up", options.lang, domain=domain))
